@@ -1,0 +1,16 @@
+"""kaish-kernel: the kaish shell in Python, as a Jupyter kernel and IPython magics."""
+
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
+    """`%load_ext kaish_kernel` registers the %kaish / %%kaish magics."""
+    from kaish_kernel.jupyter.magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython):  # type: ignore[no-untyped-def]
+    from kaish_kernel.jupyter.magics import unload_ipython_extension as _unload
+
+    _unload(ipython)

@@ -1,0 +1,215 @@
+"""The JSON value model: what a kaish variable, argument or typed output holds.
+
+A kaish value is a plain Python object of one of these types:
+
+    None            null
+    bool            true / false        (strict: never confused with 0/1)
+    int, float      number              (typeof says "number" for both)
+    str             string
+    list            list                (elements are values)
+    dict[str, ...]  record              (insertion order is kept)
+    bytes           bytes               (binary; text only if valid UTF-8)
+
+Values are treated as immutable: a write such as `xs[0]=9` builds a new
+container along the path instead of mutating in place, so a session snapshot
+(a background job, a scatter worker) can share values with its parent safely.
+
+This module imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+__all__ = [
+    "Value",
+    "ValueError_",
+    "coerce_text",
+    "display",
+    "from_json",
+    "is_collection",
+    "parse_number",
+    "render_float",
+    "to_json",
+    "truthy",
+    "type_name",
+    "values_equal",
+]
+
+Value: TypeAlias = Any  # None | bool | int | float | str | list | dict | bytes
+
+
+class ValueError_(Exception):
+    """A value could not be used the way it was asked to (shape or encoding)."""
+
+
+_INT_RE = re.compile(r"-?[0-9]+\Z")
+_FLOAT_RE = re.compile(r"-?[0-9]+\.[0-9]+\Z")
+
+
+def type_name(value: Value) -> str:
+    """The `typeof` name: list, record, string, number, bool, null, bytes."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "record"
+    if isinstance(value, bytes | bytearray):
+        return "bytes"
+    raise TypeError(f"not a kaish value: {type(value).__name__}")
+
+
+def is_collection(value: Value) -> bool:
+    return isinstance(value, list | dict)
+
+
+def render_float(value: float) -> str:
+    """A float as kaish prints it: shortest round-trip digits, never an exponent.
+
+    `1.0` prints `1`, `3.14` prints `3.14`, `1e21` prints all its digits.
+    Non-finite values print `NaN`, `inf`, `-inf`.
+    """
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def display(value: Value) -> str:
+    """The text form of a value, as `echo` and string interpolation show it.
+
+    Strings are themselves, null is empty, collections are compact JSON and
+    bytes are their UTF-8 text (invalid UTF-8 raises ValueError_: a text sink
+    must never replace bytes silently).
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return render_float(value)
+    if isinstance(value, list | dict):
+        return to_json(value)
+    if isinstance(value, bytes | bytearray):
+        return coerce_text(bytes(value))
+    raise TypeError(f"not a kaish value: {type(value).__name__}")
+
+
+def coerce_text(data: bytes, what: str = "input") -> str:
+    """Decode UTF-8 strictly; binary that is not text is a loud error."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError_(
+            f"{what} is binary ({len(data)} bytes, invalid UTF-8 at byte {exc.start});"
+            " decode it first (base64, xxd)"
+        ) from None
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o: object) -> object:
+        if isinstance(o, bytes | bytearray):
+            import base64
+
+            return {
+                "_type": "bytes",
+                "encoding": "base64",
+                "data": base64.b64encode(bytes(o)).decode("ascii"),
+                "len": len(o),
+            }
+        return super().default(o)
+
+
+def _json_safe(value: Value) -> Value:
+    """Non-finite floats become strings: JSON has no NaN, and null would lose it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return render_float(value)
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def to_json(value: Value, *, pretty: bool = False) -> str:
+    """Serialize: compact (`{"a":1}`) by default, 2-space indent when pretty."""
+    try:
+        if pretty:
+            return json.dumps(value, ensure_ascii=False, indent=2, cls=_Encoder, allow_nan=False)
+        return json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), cls=_Encoder, allow_nan=False
+        )
+    except ValueError:
+        return to_json(_json_safe(value), pretty=pretty)
+
+
+def from_json(text: str) -> Value:
+    """Parse exactly one JSON document; trailing data is an error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError_(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def parse_number(text: str) -> int | float | None:
+    """An int or float spelled the way a kaish bareword spells one, else None."""
+    if _INT_RE.match(text):
+        return int(text)
+    if _FLOAT_RE.match(text):
+        return float(text)
+    return None
+
+
+def truthy(value: Value) -> bool:
+    """Truth for a flag value: false, 0, "", "false", "0" and null are off."""
+    if value is None or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value not in ("", "false", "0")
+    return True
+
+
+def values_equal(a: Value, b: Value) -> bool:
+    """Typed equality: bools never equal numbers; 1 == 1.0; collections deep."""
+    a_bool = a is True or a is False
+    b_bool = b is True or b is False
+    if a_bool or b_bool:
+        return a_bool and b_bool and a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+    if type(a) is not type(b):
+        return False
+    return bool(a == b)
