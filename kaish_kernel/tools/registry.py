@@ -19,11 +19,19 @@ __all__ = ["BUILTIN_MODULES", "ToolRegistry", "default_registry"]
 # One module per family. Adding a family means adding its module name here.
 BUILTIN_MODULES: tuple[str, ...] = (
     "basic",  # echo, printf, true, false, :, sleep, seq, date, basename, dirname, ...
-    "text",  # cat, grep, head, tail, wc, sort, uniq, cut, tr, tac, tee, split, ...
+    "text",  # cat, head, tail, wc, tac, tee
+    "lines",  # sort, uniq, cut, tr
+    "grep",
     "sed",
-    "files",  # ls, cp, mv, rm, mkdir, touch, write, glob, find, ...
-    "session",  # cd, pwd, export, unset, set, read, alias, env, which, help, ...
+    "awk",
+    "files",  # ls, cp, mv, rm, mkdir, touch, write, glob, readlink, realpath, ...
+    "find",
     "test_cmd",  # test
+    "json",  # fromjson, tojson, fromjsonl, tojsonl, keys, values, typeof, split
+    "jq",
+    "session",  # cd, pwd, export, unset, set, read, alias, env, which, help, source, ...
+    "jobs",  # jobs, wait, kill, fg, bg, timeout, spawn
+    "scatter",  # scatter, gather (outside a scatter pipeline)
 )
 
 
