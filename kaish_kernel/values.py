@@ -26,11 +26,16 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 __all__ = [
+    "PathError",
+    "PathSegment",
     "Value",
     "ValueError_",
     "coerce_text",
     "display",
     "from_json",
+    "get_path",
+    "path_text",
+    "set_path",
     "is_collection",
     "parse_number",
     "render_float",
@@ -213,3 +218,101 @@ def values_equal(a: Value, b: Value) -> bool:
     if type(a) is not type(b):
         return False
     return bool(a == b)
+
+
+# ---------------------------------------------------------------------------
+# Bracket paths: ${u[tags][0]}, xs[0]=v, push services[web][tags] x
+# A path segment is a str (record key), an int (list index, negative from the
+# end) or a slice (start/end, end-exclusive).
+# ---------------------------------------------------------------------------
+
+PathSegment: TypeAlias = "str | int | slice"
+
+
+def path_text(name: str, segments: list[PathSegment] | tuple[PathSegment, ...]) -> str:
+    """`s[web][9]`: how a path is named in messages."""
+    out = name
+    for seg in segments:
+        if isinstance(seg, slice):
+            start = "" if seg.start is None else str(seg.start)
+            end = "" if seg.stop is None else str(seg.stop)
+            out += f"[{start}:{end}]"
+        else:
+            out += f"[{seg}]"
+    return out
+
+
+class PathError(ValueError_):
+    """A bad access. `absent` marks a missing key / index (a `:-` default applies);
+    shape errors are never absent."""
+
+    def __init__(self, message: str, *, absent: bool = False) -> None:
+        super().__init__(message)
+        self.absent = absent
+
+
+def _step(value: Value, seg: PathSegment, where: str) -> Value:
+    if isinstance(seg, slice):
+        if isinstance(value, list):
+            return value[seg]
+        if isinstance(value, str):
+            return value[seg]
+        raise PathError(f"{where}: cannot slice a {type_name(value)}; slices apply to lists and strings")
+    if isinstance(value, dict):
+        if isinstance(seg, int) and not isinstance(seg, bool):
+            raise PathError(f"{where}: record keys are strings, not an index ({seg}); use a key like [name]")
+        if seg not in value:
+            raise PathError(f"{where}: no such key '{seg}'", absent=True)
+        return value[seg]
+    if isinstance(value, list):
+        if not isinstance(seg, int) or isinstance(seg, bool):
+            index = parse_number(seg) if isinstance(seg, str) else None
+            if not isinstance(index, int):
+                raise PathError(f"{where}: a list is indexed by integers, not '{seg}'")
+            seg = index
+        if -len(value) <= seg < len(value):
+            return value[seg]
+        raise PathError(f"{where}: index {seg} out of bounds (length {len(value)})", absent=True)
+    if isinstance(value, str):
+        raise PathError(f"{where}: a string is not a collection; it can be sliced ([0:5]) but not indexed")
+    raise PathError(f"{where}: a {type_name(value)} is not a collection")
+
+
+def get_path(root: Value, segments: list[PathSegment] | tuple[PathSegment, ...], name: str) -> Value:
+    """Follow a bracket path; every bad access raises PathError naming the path."""
+    value = root
+    for i, seg in enumerate(segments):
+        value = _step(value, seg, path_text(name, segments[: i + 1]))
+    return value
+
+
+def set_path(root: Value, segments: list[PathSegment] | tuple[PathSegment, ...], new: Value, name: str) -> Value:
+    """A copy of `root` with the value at the path replaced (no autovivification:
+    only the final record key may be created)."""
+    if not segments:
+        return new
+    seg, rest = segments[0], segments[1:]
+    if isinstance(seg, slice):
+        raise PathError(f"{path_text(name, segments)}: cannot assign to a slice")
+    if isinstance(root, dict):
+        if isinstance(seg, int) and not isinstance(seg, bool):
+            raise PathError(f"{path_text(name, [seg])}: record keys are strings, not an index ({seg})")
+        if rest:
+            if seg not in root:
+                raise PathError(f"{path_text(name, [seg])}: no such key '{seg}' (no autovivification; initialize it first)")
+            child = set_path(root[seg], rest, new, path_text(name, [seg]))
+        else:
+            child = new
+        out = dict(root)
+        out[seg] = child
+        return out
+    if isinstance(root, list):
+        index = seg if isinstance(seg, int) else parse_number(seg) if isinstance(seg, str) else None
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise PathError(f"{path_text(name, [seg])}: a list is indexed by integers, not '{seg}'")
+        if not -len(root) <= index < len(root):
+            raise PathError(f"{path_text(name, [seg])}: index {index} out of bounds (length {len(root)}); use push to grow a list")
+        out_list = list(root)
+        out_list[index] = set_path(root[index], rest, new, path_text(name, [seg])) if rest else new
+        return out_list
+    raise PathError(f"{name}: not a collection (a {type_name(root)}); cannot assign {path_text(name, segments)}")

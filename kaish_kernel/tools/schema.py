@@ -36,6 +36,8 @@ __all__ = [
     "format_help",
     "is_bool_type",
     "schema_param_lookup",
+    "word_to_raw",
+    "words_to_raw",
 ]
 
 
@@ -158,6 +160,7 @@ class BoundArgs:
     named: dict[str, Value] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     schema: Schema | None = None
+    raw: list[RawArg] = field(default_factory=list)  # the arguments as evaluated, in order
 
     def flag(self, name: str) -> bool:
         return name in self.flags
@@ -178,6 +181,26 @@ class BoundArgs:
     @property
     def json(self) -> bool:
         return "json" in self.flags
+
+
+def word_to_raw(word: Value) -> RawArg:
+    """Re-read a word as the lexer would have: `--k=v`, `--k`, `-abc`, `--`, else an operand.
+
+    Used when a command arrives as a list of values (`timeout 5 grep -c x`)."""
+    if not isinstance(word, str) or len(word) < 2 or not word.startswith("-"):
+        return RawArg("pos", word)
+    if word == "--":
+        return RawArg("dashdash")
+    if word.startswith("--"):
+        name, eq, value = word[2:].partition("=")
+        return RawArg("named", value, name) if eq else RawArg("long", name=name)
+    if word[1:].lstrip("0123456789.") == "":
+        return RawArg("pos", word)  # a negative number
+    return RawArg("short", name=word[1:])
+
+
+def words_to_raw(words: list[Value]) -> list[RawArg]:
+    return [word_to_raw(w) for w in words]
 
 
 def is_bool_type(type_name: str) -> bool:
@@ -406,8 +429,10 @@ class _Binder:
 def bind(schema: Schema, raw: list[RawArg], tool_name: str | None = None) -> BoundArgs:
     """Bind evaluated arguments against a schema. Raises UsageError (exit 2)."""
     if schema.raw:
-        return BoundArgs(positional=[a.as_word() for a in raw], schema=schema)
-    return _Binder(schema, tool_name or schema.name).bind(raw)
+        return BoundArgs(positional=[a.as_word() for a in raw], schema=schema, raw=list(raw))
+    bound = _Binder(schema, tool_name or schema.name).bind(raw)
+    bound.raw = list(raw)
+    return bound
 
 
 def build_tool_args(raw: list[RawArg], schema: Schema) -> BoundArgs:

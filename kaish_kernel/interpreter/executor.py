@@ -1,0 +1,358 @@
+"""The tree walker: statements, control flow, pipelines, substitutions.
+
+    run_program ─► run_block ─► run_stmt ─┬─ Pipeline ──► run_pipeline ─► commands.run_command
+                                          ├─ AndOr, If, For, While, Case, TestStmt
+                                          ├─ Assignment, FunctionDef
+                                          └─ Break / Continue / Return / Exit (raise)
+
+Every stage streams: a pipeline's stages run concurrently, joined by bounded
+pipes (or real OS pipes between two externals), each in its own fork of the
+session; the last stage's changes come back. `$(...)` runs in a fork and
+hands back its typed value or its text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kaish_kernel.errors import KaishRuntimeError
+from kaish_kernel.interpreter import commands
+from kaish_kernel.interpreter.control import (
+    BreakLoop,
+    ContinueLoop,
+    ControlFlow,
+    ExitShell,
+    ReturnFromFunction,
+)
+from kaish_kernel.interpreter.expand import eval_string, eval_values, eval_word, segments_of
+from kaish_kernel.interpreter.test_expr import eval_test
+from kaish_kernel.lang import ast
+from kaish_kernel.scheduler.stage import (
+    NO_DATA,
+    CaptureOutput,
+    InputStream,
+    OutputStream,
+    resolve_data,
+)
+from kaish_kernel.tools.base import ErrorSink
+from kaish_kernel.values import PathError, Value, display, set_path
+
+if TYPE_CHECKING:
+    from kaish_kernel.interpreter.session import Session
+    from kaish_kernel.tools.base import ToolContext
+
+__all__ = ["IO", "Executor"]
+
+
+@dataclass(slots=True)
+class IO:
+    """The three streams a statement runs with."""
+
+    stdin: InputStream
+    stdout: OutputStream
+    stderr: ErrorSink
+
+    def with_stdout(self, stdout: OutputStream) -> IO:
+        return IO(self.stdin, stdout, self.stderr)
+
+
+class Executor:
+    """Walks statements against one Session (a fork gets its own Executor)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        session.executor = self
+        self.cond_depth = 0  # >0 while evaluating an if/while condition (no errexit)
+        self.exempt = False  # the last statement's failure is errexit-exempt
+        self.subst_status: int | None = None  # code of the last $(...) evaluated
+
+    def __repr__(self) -> str:
+        return f"<Executor {self.session!r}>"
+
+    def fork(self) -> Executor:
+        return Executor(self.session.fork())
+
+    # ------------------------------------------------------------------
+    # blocks and statements
+    # ------------------------------------------------------------------
+    async def run_program(self, program: ast.Program, io: IO) -> int:
+        try:
+            return await self.run_block(program.body, io, reset_data=True)
+        except ExitShell as exc:
+            return exc.code
+        except ReturnFromFunction as exc:
+            return exc.code
+        except (BreakLoop, ContinueLoop):
+            return self.session.last_status
+
+    async def run_block(self, block: ast.Block, io: IO, *, reset_data: bool = False) -> int:
+        status = 0
+        session = self.session
+        for stmt in block:
+            if reset_data:
+                io.stdout.set_data(NO_DATA)
+            self.exempt = False
+            status = await self.run_stmt(stmt, io)
+            session.last_status = status
+            if (
+                status != 0
+                and session.opts.errexit
+                and not self.exempt
+                and self.cond_depth == 0
+            ):
+                raise ExitShell(status)
+        return status
+
+    async def run_stmt(self, stmt: ast.Stmt, io: IO) -> int:
+        if isinstance(stmt, ast.Pipeline):
+            return await self.run_pipeline(stmt, io)
+        if isinstance(stmt, ast.AndOr):
+            return await self.run_and_or(stmt, io)
+        if isinstance(stmt, ast.Assignment):
+            return await self.run_assignment(stmt, io)
+        if isinstance(stmt, ast.If):
+            return await self.run_if(stmt, io)
+        if isinstance(stmt, ast.For):
+            return await self.run_for(stmt, io)
+        if isinstance(stmt, ast.While):
+            return await self.run_while(stmt, io)
+        if isinstance(stmt, ast.Case):
+            return await self.run_case(stmt, io)
+        if isinstance(stmt, ast.TestStmt):
+            return 0 if await eval_test(self, stmt.expr, io) else 1
+        if isinstance(stmt, ast.FunctionDef):
+            self.session.functions[stmt.name] = stmt
+            return 0
+        if isinstance(stmt, ast.Break):
+            raise BreakLoop(await self._count(stmt.levels, io, "break"))
+        if isinstance(stmt, ast.Continue):
+            raise ContinueLoop(await self._count(stmt.levels, io, "continue"))
+        if isinstance(stmt, ast.Return):
+            raise ReturnFromFunction(await self._code(stmt.value, io))
+        if isinstance(stmt, ast.Exit):
+            raise ExitShell(await self._code(stmt.value, io))
+        raise KaishRuntimeError(f"cannot run {type(stmt).__name__}")
+
+    async def _count(self, expr: ast.Expr | None, io: IO, what: str) -> int:
+        if expr is None:
+            return 1
+        value = await eval_word(self, expr, io)
+        try:
+            count = int(display(value))
+        except ValueError:
+            raise KaishRuntimeError(f"{what}: {display(value)}: numeric argument required") from None
+        if count < 1:
+            raise KaishRuntimeError(f"{what}: {count}: loop count out of range")
+        return count
+
+    async def _code(self, expr: ast.Expr | None, io: IO) -> int:
+        if expr is None:
+            return self.session.last_status
+        value = await eval_word(self, expr, io)
+        try:
+            return int(display(value).strip()) & 0xFF
+        except ValueError:
+            raise KaishRuntimeError(f"{display(value)}: numeric argument required") from None
+
+    async def run_and_or(self, stmt: ast.AndOr, io: IO) -> int:
+        self.cond_depth += 1
+        try:
+            left = await self.run_stmt(stmt.left, io)
+        finally:
+            self.cond_depth -= 1
+        self.session.last_status = left
+        if (stmt.op == "&&") == (left == 0):
+            self.exempt = False
+            return await self.run_stmt(stmt.right, io)
+        # short-circuited: `false && x` is exempt from errexit; `true || x` is 0 anyway
+        self.exempt = True
+        return left
+
+    async def run_condition(self, block: ast.Block, io: IO) -> int:
+        self.cond_depth += 1
+        try:
+            return await self.run_block(block, io)
+        finally:
+            self.cond_depth -= 1
+
+    async def run_if(self, stmt: ast.If, io: IO) -> int:
+        for branch in stmt.branches:
+            if await self.run_condition(branch.condition, io) == 0:
+                return await self.run_block(branch.body, io)
+        if stmt.else_body is not None:
+            return await self.run_block(stmt.else_body, io)
+        return 0
+
+    async def _loop_body(self, body: ast.Block, io: IO) -> tuple[int, bool]:
+        """Run one iteration; (status, stop)."""
+        await asyncio.sleep(0)  # a cancellation checkpoint, and fairness for other cells
+        try:
+            return await self.run_block(body, io), False
+        except BreakLoop as brk:
+            if brk.levels > 1:
+                raise BreakLoop(brk.levels - 1) from None
+            return 0, True
+        except ContinueLoop as cont:
+            if cont.levels > 1:
+                raise ContinueLoop(cont.levels - 1) from None
+            return 0, False
+
+    async def for_items(self, stmt: ast.For, io: IO) -> list[Value]:
+        items: list[Value] = []
+        for expr in stmt.items:
+            if isinstance(expr, ast.CommandSubst):
+                value = await self.command_substitution(expr, io)
+                if isinstance(value, list):
+                    items.extend(value)
+                elif isinstance(value, str):
+                    items.extend(line.removesuffix("\r") for line in value.split("\n") if line)
+                else:
+                    items.append(value)
+            else:
+                items.extend(await eval_values(self, expr, io))
+        return items
+
+    async def run_for(self, stmt: ast.For, io: IO) -> int:
+        items = await self.for_items(stmt, io)
+        scope = self.session.scope
+        had, previous = scope.lookup(stmt.var)
+        status = 0
+        try:
+            for item in items:
+                scope.set(stmt.var, item)
+                status, stop = await self._loop_body(stmt.body, io)
+                if stop:
+                    break
+        finally:
+            if had:
+                scope.set(stmt.var, previous)
+            else:
+                scope.unset(stmt.var)
+        return status
+
+    async def run_while(self, stmt: ast.While, io: IO) -> int:
+        status = 0
+        while True:
+            await asyncio.sleep(0)
+            if await self.run_condition(stmt.condition, io) != 0:
+                break
+            status, stop = await self._loop_body(stmt.body, io)
+            if stop:
+                break
+        return status
+
+    async def run_case(self, stmt: ast.Case, io: IO) -> int:
+        subject = display(await eval_word(self, stmt.subject, io))
+        for branch in stmt.branches:
+            for pattern_expr in branch.patterns:
+                if isinstance(pattern_expr, ast.GlobWord):
+                    pattern = pattern_expr.pattern
+                else:
+                    pattern = await eval_string(self, pattern_expr, io)
+                if fnmatch.fnmatchcase(subject, pattern):
+                    return await self.run_block(branch.body, io)
+        return 0
+
+    async def run_assignment(self, stmt: ast.Assignment, io: IO) -> int:
+        self.subst_status = None
+        value = await eval_word(self, stmt.value, io)
+        scope = self.session.scope
+        if stmt.path:
+            found, root = scope.lookup(stmt.name)
+            if not found:
+                raise KaishRuntimeError(f"{stmt.name}: not defined; initialize it first ({stmt.name}=[] or {stmt.name}={{}})")
+            segs = await segments_of(self, ast.VarPath(stmt.name, stmt.path), io)
+            try:
+                value = set_path(root, segs, value, stmt.name)
+            except PathError as exc:
+                raise KaishRuntimeError(str(exc)) from None
+            scope.set(stmt.name, value)
+        elif stmt.local:
+            scope.set_local(stmt.name, value)
+        else:
+            scope.set(stmt.name, value)
+        return self.subst_status or 0
+
+    # ------------------------------------------------------------------
+    # pipelines
+    # ------------------------------------------------------------------
+    async def run_pipeline(self, stmt: ast.Pipeline, io: IO) -> int:
+        if stmt.background:
+            return await commands.start_background(self, stmt, io)
+        if len(stmt.stages) == 1:
+            codes = [await self.run_stage(stmt.stages[0], io)]
+        else:
+            codes = await commands.run_multistage(self, stmt, io)
+        self.session.scope.globals["PIPESTATUS"] = codes
+        code = codes[-1]
+        if self.session.opts.pipefail:
+            code = next((c for c in reversed(codes) if c), 0)
+        if stmt.negated:
+            self.exempt = True
+            code = 0 if code else 1
+        return code
+
+    async def run_stage(self, stage: ast.Stage, io: IO) -> int:
+        if isinstance(stage, ast.Command):
+            return await commands.run_command(self, stage, io)
+        return await self.run_stmt(stage, io)
+
+    # ------------------------------------------------------------------
+    # substitution, functions, sourcing
+    # ------------------------------------------------------------------
+    async def command_substitution(self, node: ast.CommandSubst, io: IO) -> Value:
+        """Run `$(...)` in a fork; its typed value when it made one, else its text."""
+        fork = self.fork()
+        fork.session.depth += 1
+        if fork.session.depth > commands.MAX_DEPTH:
+            raise KaishRuntimeError("maximum recursion depth exceeded")
+        capture = CaptureOutput()
+        try:
+            code = await fork.run_block(node.body, io.with_stdout(capture), reset_data=True)
+        except ExitShell as exc:
+            code = exc.code
+        except ReturnFromFunction as exc:
+            code = exc.code
+        except (BreakLoop, ContinueLoop):
+            code = fork.session.last_status
+        self.session.last_status = code
+        self.subst_status = code
+        if capture.is_value and capture.data is not NO_DATA:
+            return resolve_data(capture.data)
+        raw = capture.getvalue()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+        return text.rstrip("\n")
+
+    async def call_function(self, fn: ast.FunctionDef, args: list[Value], io: IO) -> int:
+        session = self.session
+        if session.depth >= commands.MAX_DEPTH:
+            raise KaishRuntimeError("maximum recursion depth exceeded")
+        session.scope.push_frame(fn.name, args)
+        session.depth += 1
+        try:
+            return await self.run_block(fn.body, io)
+        except ReturnFromFunction as ret:
+            return ret.code
+        finally:
+            session.depth -= 1
+            session.scope.pop_frame()
+
+    async def source_file(self, path: str, args: list[Value], ctx: ToolContext) -> int:
+        io = IO(ctx.stdin, ctx.stdout, ctx.stderr)
+        return await commands.source(self, path, args, io)
+
+    async def dispatch_words(self, argv: list[Value], ctx: ToolContext) -> int:
+        io = IO(ctx.stdin, ctx.stdout, ctx.stderr)
+        return await commands.dispatch_words(self, argv, io)
+
+    def expand_glob(self, pattern: str) -> list[Value]:
+        return commands.expand_glob(self, pattern)
+
+
+
