@@ -26,6 +26,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import os
+import select
 from collections.abc import AsyncIterator, Callable
 from typing import Final
 
@@ -34,6 +35,7 @@ from kaish_kernel.values import Value
 __all__ = [
     "EMPTY_INPUT",
     "NO_DATA",
+    "READ_CHUNK",
     "BytesInput",
     "CallbackOutput",
     "CaptureOutput",
@@ -44,7 +46,6 @@ __all__ = [
     "LazyData",
     "NullOutput",
     "OutputStream",
-    "READ_CHUNK",
 ]
 
 READ_CHUNK: Final = 65536
@@ -199,18 +200,29 @@ class BytesInput(InputStream):
 class FdInput(InputStream):
     """Stdin from a real file descriptor (a `< file` redirect, an OS pipe).
 
-    Reads run in the default executor only when the fd could block (a pipe or
-    a tty); regular files are read inline, which is faster and never blocks
-    for long.
+    How a read waits depends on what the fd is:
+
+    - a regular file: read inline (it never blocks for long);
+    - a pipe or socket: wait for readability on the event loop
+      (`loop.add_reader`), then read — no thread, and cancellable. The fd
+      stays in blocking mode because a child process may share it;
+    - anything else (a tty, a character device): read in the default executor.
     """
 
     def __init__(self, fd: int, *, owned: bool = True) -> None:
+        import stat
+
         self._fd = fd
         self._owned = owned
         self._closed = False
-        import stat
-
-        self._blocking_kind = not stat.S_ISREG(os.fstat(fd).st_mode)
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            self._kind = "file"
+        elif stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            self._kind = "pollable"
+        else:
+            self._kind = "thread"
+        self._poller: select.poll | None = None
 
     async def read(self, n: int = READ_CHUNK) -> bytes:
         if self._pushback:
@@ -219,9 +231,37 @@ class FdInput(InputStream):
             return out
         if self._closed:
             return b""
-        if self._blocking_kind:
-            return await asyncio.get_running_loop().run_in_executor(None, os.read, self._fd, n)
-        return os.read(self._fd, n)
+        if self._kind == "file":
+            return os.read(self._fd, n)
+        if self._kind == "pollable":
+            await self._wait_readable()
+            return os.read(self._fd, n)
+        return await asyncio.get_running_loop().run_in_executor(None, os.read, self._fd, n)
+
+    async def _wait_readable(self) -> None:
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self._fd, select.POLLIN)
+        if self._poller.poll(0):
+            return
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def _on_ready() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        try:
+            loop.add_reader(self._fd, _on_ready)
+        except (PermissionError, ValueError, NotImplementedError):
+            # Not pollable after all: fall back to a thread for good.
+            self._kind = "thread"
+            await loop.run_in_executor(None, self._poller.poll)
+            return
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self._fd)
 
     def close(self) -> None:
         if not self._closed:
