@@ -68,17 +68,21 @@ class Executor:
         self.cond_depth = 0  # >0 while evaluating an if/while condition (no errexit)
         self.exempt = False  # the last statement's failure is errexit-exempt
         self.subst_status: int | None = None  # code of the last $(...) evaluated
+        self.source = ""  # the program text being run (job command strings quote it)
 
     def __repr__(self) -> str:
         return f"<Executor {self.session!r}>"
 
     def fork(self) -> Executor:
-        return Executor(self.session.fork())
+        other = Executor(self.session.fork())
+        other.source = self.source
+        return other
 
     # ------------------------------------------------------------------
     # blocks and statements
     # ------------------------------------------------------------------
     async def run_program(self, program: ast.Program, io: IO) -> int:
+        self.source = program.source
         try:
             return await self.run_block(program.body, io, reset_data=True)
         except ExitShell as exc:

@@ -1,0 +1,151 @@
+"""The `kaish` command: run a script (-c, a file, stdin) or a small REPL.
+
+    kaish -c 'SCRIPT' [ARGS...]     $1.. are ARGS
+    kaish FILE [ARGS...]            $0 is FILE
+    kaish < script.kai              a script on stdin (not a terminal)
+    kaish                           the REPL, on a terminal
+    kaish install [--user|--sys-prefix|--prefix P]   the Jupyter kernelspec
+
+The exit status is the script's. Output goes straight to fd 1 and fd 2 (an
+external command at the end of a pipeline writes to them directly). Jupyter
+is never imported on this path, so `kaish -c true` starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+USAGE = """usage: kaish [-c SCRIPT | FILE | -] [ARGS...]
+       kaish install [--user | --sys-prefix | --prefix PREFIX]
+
+  -c SCRIPT   run SCRIPT; ARGS become $1, $2, ...
+  FILE        run the kaish script in FILE
+  (nothing)   read a script from stdin, or start the REPL on a terminal
+"""
+
+
+def _make_shell(script_name: str, args: list[str], *, interactive: bool = False):  # type: ignore[no-untyped-def]
+    from kaish_kernel.shell import Shell
+
+    return Shell(env=dict(os.environ), script_name=script_name, args=list(args), interactive=interactive)
+
+
+async def _run_source(source: str, script_name: str, args: list[str]) -> int:
+    from kaish_kernel.scheduler.stage import FdInput, FdOutput
+    from kaish_kernel.scheduler.stderr_stream import FdErrorSink
+
+    shell = _make_shell(script_name, args)
+    stdout = FdOutput(1, owned=False)
+    stderr = FdErrorSink(2)
+    stdin = FdInput(0, owned=False)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        result = await shell.execute(source, stdout=stdout, stderr=stderr, stdin=stdin)
+        code = result.code
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+        code = 130
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        await shell.close()
+    return code
+
+
+async def _repl() -> int:
+    from kaish_kernel.lang.parser import is_complete
+    from kaish_kernel.scheduler.stage import FdInput, FdOutput
+    from kaish_kernel.scheduler.stderr_stream import FdErrorSink
+
+    try:
+        import readline  # noqa: F401 - line editing and history for input()
+    except ImportError:
+        pass
+    shell = _make_shell("kaish", [], interactive=True)
+    loop = asyncio.get_running_loop()
+    stdout = FdOutput(1, owned=False)
+    stderr = FdErrorSink(2)
+    code = 0
+    print("kaish (Python) — `help` for builtins, Ctrl-D to leave.", file=sys.stderr)
+    try:
+        while True:
+            reap = getattr(shell.jobs, "reap_notices", None)
+            if reap is not None:
+                for notice in reap():
+                    sys.stderr.write(notice)
+            try:
+                lines = [await loop.run_in_executor(None, input, "kaish> ")]
+                while is_complete("\n".join(lines))[0] == "incomplete":
+                    lines.append(await loop.run_in_executor(None, input, "....> "))
+            except EOFError:
+                sys.stderr.write("\n")
+                break
+            except KeyboardInterrupt:
+                sys.stderr.write("\n")
+                continue
+            task = loop.create_task(
+                shell.execute("\n".join(lines), stdout=stdout, stderr=stderr, stdin=FdInput(0, owned=False))
+            )
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+            try:
+                code = (await task).code
+            except asyncio.CancelledError:
+                sys.stderr.write("^C\n")
+                code = 130
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
+    finally:
+        await shell.close()
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "install":
+        from kaish_kernel.jupyter.install import main as install_main
+
+        return install_main(args[1:])
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if args and args[0] == "-c":
+        if len(args) < 2:
+            sys.stderr.write("kaish: -c requires a script\n" + USAGE)
+            return 2
+        return asyncio.run(_run_source(args[1], "kaish", args[2:]))
+    if args and args[0] != "-":
+        path = args[0]
+        try:
+            with open(path, encoding="utf-8") as fh:
+                source = fh.read()
+        except OSError as exc:
+            sys.stderr.write(f"kaish: {path}: {exc.strerror}\n")
+            return 127 if isinstance(exc, FileNotFoundError) else 126
+        except UnicodeDecodeError:
+            sys.stderr.write(f"kaish: {path}: not a UTF-8 text file\n")
+            return 126
+        return asyncio.run(_run_source(source, path, args[1:]))
+    if sys.stdin.isatty() and not args:
+        return asyncio.run(_repl())
+    source = sys.stdin.read()
+    return asyncio.run(_run_source(source, "kaish", args[1:]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

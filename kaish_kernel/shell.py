@@ -1,0 +1,184 @@
+"""Shell: the one place that builds and wires a kaish session.
+
+    Shell ─┬─ ToolRegistry (builtins)       shared by every fork
+           ├─ VfsRouter (/, /v/jobs, /v/bin) shared
+           ├─ JobManager                     shared
+           └─ Session + Executor             the top-level state
+
+Front ends (the CLI, the Jupyter kernel, the magics) talk to `Shell` only:
+`await shell.execute(source, stdout=..., stderr=...)` streams bytes to the
+sinks as they are produced and returns an `ExecResult`. Nothing the user
+writes can crash it: syntax errors, runtime errors and unexpected exceptions
+all become a non-zero code and a message on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kaish_kernel.errors import KaishRuntimeError, KaishSyntaxError
+from kaish_kernel.interpreter.executor import IO, Executor
+from kaish_kernel.interpreter.session import Session
+from kaish_kernel.lang.parser import parse, validate
+from kaish_kernel.scheduler.stage import (
+    EMPTY_INPUT,
+    NO_DATA,
+    CallbackOutput,
+    InputStream,
+    OutputStream,
+    resolve_data,
+)
+from kaish_kernel.tools.base import ErrorSink
+from kaish_kernel.tools.registry import ToolRegistry, default_registry
+from kaish_kernel.values import Value
+from kaish_kernel.vfs.router import VfsRouter
+
+__all__ = ["ExecResult", "Shell"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """What one `execute` call produced.
+
+    `data` is the typed value of the last command when it made one (fromjson,
+    jq, gather ...); `has_data` tells a JSON null apart from no value.
+    `error` holds the syntax error, if the source did not parse.
+    """
+
+    code: int
+    data: Value = None
+    has_data: bool = False
+    error: KaishSyntaxError | None = None
+
+
+class _CallbackErrors:
+    def __init__(self, callback: Callable[[bytes], object]) -> None:
+        self._callback = callback
+
+    def write(self, data: bytes | str) -> None:
+        self._callback(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+class Shell:
+    """A kaish session: parse and run source, keep state across calls."""
+
+    def __init__(
+        self,
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        interactive: bool = False,
+        registry: ToolRegistry | None = None,
+        script_name: str = "kaish",
+        args: list[Value] | None = None,
+    ) -> None:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        self.registry = registry or default_registry()
+        self.vfs = VfsRouter()
+        self.jobs: Any = self._make_job_manager()
+        self.session = Session(
+            registry=self.registry,
+            vfs=self.vfs,
+            jobs=self.jobs,
+            cwd=cwd,
+            home=(env or {}).get("HOME") if env is not None else None,
+        )
+        self.session.interactive = interactive
+        self.session.scope.script_name = script_name
+        self.session.scope.script_args = list(args or [])
+        for name, value in (env or {}).items():
+            self.session.scope.globals[name] = value
+            self.session.scope.exported.add(name)
+        self.executor = Executor(self.session)
+        self._mount_virtual()
+
+    def __repr__(self) -> str:
+        return f"<Shell cwd={self.session.cwd_path!r} status={self.session.last_status}>"
+
+    def _make_job_manager(self) -> Any:
+        try:
+            from kaish_kernel.scheduler.job import JobManager
+        except ImportError:
+            return None
+        return JobManager()
+
+    def _mount_virtual(self) -> None:
+        try:
+            from kaish_kernel.vfs.jobfs import JobFs
+
+            if self.jobs is not None:
+                self.vfs.mount("/v/jobs", JobFs(self.jobs))
+        except ImportError:
+            pass
+        try:
+            from kaish_kernel.vfs.binfs import BinFs
+
+            self.vfs.mount("/v/bin", BinFs(self.registry))
+        except ImportError:
+            pass
+
+    @property
+    def cwd(self) -> str:
+        return self.session.cwd_path
+
+    @property
+    def last_status(self) -> int:
+        return self.session.last_status
+
+    def get_var(self, name: str) -> Value:
+        return self.session.get_var(name)
+
+    def set_var(self, name: str, value: Value) -> None:
+        self.session.set_var(name, value)
+
+    async def execute(
+        self,
+        source: str,
+        *,
+        stdout: OutputStream | Callable[[bytes], object],
+        stderr: ErrorSink | Callable[[bytes], object],
+        stdin: InputStream | None = None,
+    ) -> ExecResult:
+        """Parse and run `source`. Cancelling the awaiting task cancels the
+        foreground work (externals get TERM, grace, KILL) and re-raises."""
+        out = stdout if isinstance(stdout, OutputStream) else CallbackOutput(stdout)
+        err: ErrorSink = stderr if hasattr(stderr, "write") else _CallbackErrors(stderr)  # type: ignore[arg-type]
+        try:
+            program = parse(source)
+            validate(program)
+        except KaishSyntaxError as exc:
+            err.write(exc.render() + "\n")
+            self.session.last_status = 1
+            return ExecResult(1, error=exc)
+        io = IO(stdin or EMPTY_INPUT, out, err)
+        try:
+            code = await self.executor.run_program(program, io)
+        except KaishRuntimeError as exc:
+            err.write(exc.message.rstrip("\n") + "\n")
+            code = exc.code
+        except RecursionError:
+            err.write("maximum recursion depth exceeded\n")
+            code = 1
+        except Exception as exc:  # never let a bug take the shell down
+            err.write(f"kaish: internal error: {type(exc).__name__}: {exc}\n")
+            if os.environ.get("KAISH_DEBUG"):
+                err.write(traceback.format_exc())
+            code = 1
+        self.session.last_status = code
+        data = out.data
+        if data is NO_DATA or not out.is_value:
+            return ExecResult(code)
+        try:
+            return ExecResult(code, resolve_data(data), True)
+        except Exception:
+            return ExecResult(code)
+
+    async def close(self) -> None:
+        """End the session: every job's process group is killed."""
+        if self.jobs is not None and hasattr(self.jobs, "shutdown"):
+            await self.jobs.shutdown()
