@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = ["BreakLoop", "ContinueLoop", "ControlFlow", "ExitShell", "ReturnFromFunction"]
 
 
-class ControlFlow(Exception):  # noqa: N818 - these are signals, not errors
+class ControlFlow(Exception):
     """Base of the control-flow signals."""
 
 

@@ -23,7 +23,6 @@ from kaish_kernel.interpreter import commands
 from kaish_kernel.interpreter.control import (
     BreakLoop,
     ContinueLoop,
-    ControlFlow,
     ExitShell,
     ReturnFromFunction,
 )

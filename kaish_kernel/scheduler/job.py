@@ -30,13 +30,13 @@ from kaish_kernel.scheduler.stream import DEFAULT_STREAM_MAX_SIZE, BoundedStream
 
 __all__ = [
     "Job",
+    "JobErrors",
     "JobId",
     "JobInfo",
     "JobManager",
     "JobOutput",
     "JobResult",
     "JobStatus",
-    "JobErrors",
     "rfc3339",
 ]
 
@@ -47,7 +47,7 @@ TERMINATING = {"TERM", "KILL", "INT", "HUP", "QUIT"}
 
 def rfc3339(moment: dt.datetime) -> str:
     """`2023-11-14T22:13:20.123Z`: UTC, milliseconds truncated."""
-    moment = moment.astimezone(dt.timezone.utc)
+    moment = moment.astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -110,7 +110,7 @@ class Job:
     command: str
     stdout: BoundedStream
     stderr: BoundedStream
-    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     finished: dt.datetime | None = None
     result: JobResult | None = None
     task: asyncio.Task[Any] | None = None
@@ -251,7 +251,7 @@ class JobManager:
             code = 3  # the spill contract: output was capped
         job.stdout.close()
         job.stderr.close()
-        job.finished = dt.datetime.now(dt.timezone.utc)
+        job.finished = dt.datetime.now(dt.UTC)
         job.result = JobResult(code, error)
         job.done.set()
         for callback in list(self.on_finish):

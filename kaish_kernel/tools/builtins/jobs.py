@@ -1,0 +1,413 @@
+"""Job control builtins: jobs, wait, kill, fg, bg, timeout, spawn.
+
+They work on the session's JobManager (`ctx.shell.jobs`). kaish differs
+from bash on purpose here: `wait` answers 0 or 1, never the job's own code;
+a killed job stays listed (with its output) until `jobs --cleanup`; killing
+twice is a harmless no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal as signal_mod
+from typing import Any
+
+from kaish_kernel.scheduler.duration import DURATION_HINT, parse_duration, run_with_deadline
+from kaish_kernel.scheduler.job import TERMINATING, Job, JobManager
+from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.values import Value, display
+
+__all__ = ["TOOLS"]
+
+SIGNALS = ("TERM", "KILL", "INT", "HUP", "STOP", "CONT", "QUIT", "USR1", "USR2")
+
+
+def _jobs(ctx: ToolContext) -> JobManager:
+    manager = ctx.shell.jobs
+    if manager is None:
+        raise RuntimeError("no job manager in this session")
+    return manager  # type: ignore[no-any-return]
+
+
+def _job_id(spec: str) -> int | None:
+    text = spec[1:] if spec.startswith("%") else spec
+    return int(text) if text.isdigit() else None
+
+
+class Jobs(Tool):
+    schema = Schema(
+        name="jobs",
+        summary="List background jobs",
+        params=(Param("cleanup", help="Remove finished jobs from the table."),),
+        json_output=True,
+        examples=(("List jobs", "jobs"), ("Drop finished jobs", "jobs --cleanup")),
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        manager = _jobs(ctx)
+        if ctx.args.flag("cleanup"):
+            await ctx.write_text(f"Cleaned up {manager.cleanup()} completed job(s)\n")
+            return 0
+        jobs = manager.jobs()
+        if ctx.args.json:
+            rows: list[dict[str, Any]] = []
+            for job in jobs:
+                row = job.info().to_dict()
+                row["path"] = f"/v/jobs/{job.id}/"
+                rows.append(row)
+            ctx.stdout.set_data(rows, is_value=True)
+            await ctx.write_text(json.dumps(rows, separators=(",", ":"), ensure_ascii=False) + "\n")
+            manager.list()
+            return 0
+        if not jobs:
+            await ctx.write_text("(no jobs)\n")
+            return 0
+        lines = [f"[{j.id}] {j.status.display} {j.command}  /v/jobs/{j.id}/\n" for j in jobs]
+        await ctx.write_text("".join(lines))
+        manager.list()
+        return 0
+
+
+class Wait(Tool):
+    schema = Schema(
+        name="wait",
+        summary="Wait for background jobs to finish",
+        params=(Param("jobs", "str", positional=True, variadic=True, help="Job specs: %N or N."),),
+        description="Exit status is 0 when every job waited on is Done, else 1.",
+        examples=(("Wait for everything", "wait"), ("Wait for job 1", "wait %1")),
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        manager = _jobs(ctx)
+        specs = [display(v) for v in ctx.args.positional]
+        lines: list[str] = []
+        ok = True
+        if not specs:
+            results = await manager.wait_all()
+            if not results:
+                await ctx.write_text("(no jobs to wait for)\n")
+                return 0
+            for job_id, _result in results:
+                job = manager.get(job_id)
+                status = job.status.display if job is not None else "Done"
+                ok = ok and status == "Done"
+                lines.append(f"[{job_id}] {status}\n")
+        else:
+            for spec in specs:
+                job_id = _job_id(spec)
+                if job_id is None:
+                    return ctx.error(f"invalid job id: {spec}")
+                job = manager.get(job_id)
+                if job is None:
+                    return ctx.error(f"job {job_id} not found")
+                if job.stopped:
+                    return ctx.error(
+                        f"job {job_id} is stopped and cannot finish; resume it with bg or fg first"
+                    )
+                await manager.wait(job_id)
+                status = job.status.display
+                ok = ok and status == "Done"
+                lines.append(f"[{job_id}] {status}\n")
+        await ctx.write_text("".join(lines))
+        return 0 if ok else 1
+
+
+class _KillUsage(Exception):
+    pass
+
+
+def _parse_kill(words: list[str]) -> tuple[str, bool, list[str]]:
+    """(signal name, no_wait, targets). Raises _KillUsage (exit 2) or ValueError (exit 1)."""
+    explicit: str | None = None
+    shorthand: str | None = None
+    no_wait = False
+    targets: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if word == "--":
+            targets.extend(words[i:])
+            break
+        if word in ("--no-wait",):
+            no_wait = True
+            continue
+        if word == "--json":
+            continue
+        if word in ("--signal", "-s"):
+            if i >= len(words):
+                raise _KillUsage(f"{word} requires a signal name")
+            if explicit or shorthand:
+                raise _KillUsage("signal given twice")
+            explicit = words[i]
+            i += 1
+            continue
+        if word.startswith("--signal="):
+            if explicit or shorthand:
+                raise _KillUsage("signal given twice")
+            explicit = word.split("=", 1)[1]
+            continue
+        if word.startswith("-") and len(word) > 1 and not word.startswith("--"):
+            body = word[1:]
+            name = body.upper().removeprefix("SIG")
+            if body.isdigit() or name in SIGNALS:
+                if explicit or shorthand:
+                    raise _KillUsage("signal given twice")
+                shorthand = body if body.isdigit() else name
+                continue
+            if body.startswith("s") and len(body) > 1:
+                if explicit or shorthand:
+                    raise _KillUsage("signal given twice")
+                explicit = body[1:]
+                continue
+            raise _KillUsage(
+                f"unsupported option '{word}'; signals: {' '.join(SIGNALS)}"
+                " (as -NAME, -SIGNAME, -N or --signal NAME); see 'help kill'"
+            )
+        if word.startswith("--"):
+            raise _KillUsage(
+                f"unsupported option '{word}'; signals: {' '.join(SIGNALS)}; see 'help kill'"
+            )
+        targets.append(word)
+    name = explicit if explicit is not None else shorthand or "TERM"
+    if not name.isdigit():
+        upper = name.upper().removeprefix("SIG")
+        if upper not in SIGNALS:
+            raise ValueError(f"unknown signal: {name}")
+        name = upper
+    else:
+        try:
+            name = signal_mod.Signals(int(name)).name.removeprefix("SIG")
+        except ValueError:
+            raise ValueError(f"unknown signal: {name}") from None
+    return name, no_wait, targets
+
+
+class Kill(Tool):
+    schema = Schema(
+        name="kill",
+        summary="Send a signal to a background job (%N) or a process (PID)",
+        params=(
+            Param("signal", "str", short="s", help="Signal name: TERM KILL INT HUP STOP CONT QUIT USR1 USR2."),
+            Param("no-wait", help="Return once the signal is sent instead of confirming the job ended."),
+            Param("targets", "str", positional=True, variadic=True, help="%N job specs or PIDs."),
+        ),
+        usage="kill [-SIGNAL | --signal NAME] [--no-wait] %N|PID...",
+        description=(
+            "A terminating signal (TERM KILL INT HUP QUIT) ends a job and waits to confirm it"
+            " exited; the job stays listed as Killed until `jobs --cleanup`. Externals get the"
+            " signal on their whole process group, then KILL after the grace period."
+        ),
+        examples=(("Stop job 1", "kill %1"), ("Force", "kill -9 %1")),
+        raw=True,
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        words = [display(v) for v in ctx.args.positional]
+        try:
+            sig, no_wait, targets = _parse_kill(words)
+        except _KillUsage as exc:
+            return ctx.error(str(exc), 2)
+        except ValueError as exc:
+            return ctx.error(str(exc), 1)
+        if not targets:
+            return ctx.error("usage: kill [-SIGNAL] %N|PID...", 1)
+        manager = _jobs(ctx)
+        grace = getattr(ctx.shell, "kill_grace", manager.kill_grace)
+        messages: list[str] = []
+        failed = False
+        for target in targets:
+            ok, message = await self._one(manager, target, sig, no_wait, grace)
+            failed = failed or not ok
+            messages.append(message.rstrip())
+        text = "\n".join(messages)
+        if failed:
+            ctx.stderr.write(text + "\n")
+            return 1
+        await ctx.write_text(text)
+        return 0
+
+    async def _one(
+        self, manager: JobManager, target: str, sig: str, no_wait: bool, grace: float
+    ) -> tuple[bool, str]:
+        if not target.startswith("%"):
+            return self._pid(target, sig)
+        job_id = _job_id(target)
+        if job_id is None:
+            return False, f"kill: invalid job reference: {target}"
+        job = manager.get(job_id)
+        if job is None:
+            return False, f"kill: job {job_id} not found"
+        if job.result is not None:
+            return True, f"kill: job {job_id} already finished ({job.status_string})"
+        groups = manager.live_pgids(job_id)
+        if sig not in TERMINATING:
+            if not manager.job_pgids(job_id):
+                return False, (
+                    f"kill: job {job_id} is an in-process task; only termination signals"
+                    f" (TERM/KILL/INT/HUP/QUIT) can be delivered, not {sig}"
+                )
+            reached = manager.signal_job(job_id, sig)
+            if not reached:
+                return False, f"kill: job {job_id}: its process groups are gone"
+            return True, f"kill: job {job_id}: delivered SIG{sig} to process group(s) {', '.join(map(str, reached))}"
+        delivered = bool(manager.signal_job(job_id, sig)) if sig == "KILL" and groups else bool(groups)
+        if not manager.mark_killed_and_cancel(job_id, delivered):
+            return False, f"kill: job {job_id}: nothing to deliver the termination to"
+        if no_wait:
+            what = (
+                f"SIG{sig} to process group(s) {', '.join(map(str, groups))}" if groups else "termination"
+            )
+            return True, (
+                f"kill: job {job_id}: {what} dispatched; not awaited (--no-wait)"
+                " — the job stays in jobs until it unwinds"
+            )
+        return await self._confirm(job, job_id, grace)
+
+    async def _confirm(self, job: Job, job_id: int, grace: float) -> tuple[bool, str]:
+        bound = grace + 3
+        try:
+            await asyncio.wait_for(asyncio.shield(job.done.wait()), bound)
+        except TimeoutError:
+            return False, (
+                f"kill: job {job_id} has not exited after {bound:g}s; check `jobs` and `wait %{job_id}`"
+            )
+        return True, f"kill: job {job_id} exited ({job.status_string})"
+
+    def _pid(self, target: str, sig: str) -> tuple[bool, str]:
+        if not target.lstrip("-").isdigit():
+            return False, f"kill: invalid pid: {target}"
+        pid = int(target)
+        if pid <= 0:
+            return False, f"kill: refusing pid {pid}: it would signal a whole process group"
+        try:
+            os.kill(pid, getattr(signal_mod, f"SIG{sig}"))
+        except ProcessLookupError:
+            return False, f"kill: ({pid}) - No such process"
+        except PermissionError:
+            return False, f"kill: ({pid}) - Operation not permitted"
+        return True, ""
+
+
+class Fg(Tool):
+    schema = Schema(
+        name="fg",
+        summary="Bring a stopped job to the foreground (interactive terminals only)",
+        params=(Param("job", "str", positional=True, help="%N"),),
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        return ctx.error("not an interactive terminal")
+
+
+class Bg(Tool):
+    schema = Schema(
+        name="bg",
+        summary="Resume a stopped job in the background",
+        params=(Param("job", "str", positional=True, help="%N"),),
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        if not ctx.args.positional:
+            return ctx.error("no stopped jobs")
+        spec = display(ctx.args.positional[0])
+        job_id = _job_id(spec)
+        if job_id is None:
+            return ctx.error(f"invalid job id: {spec}")
+        return ctx.error(f"job {job_id} not found or not stopped")
+
+
+class Timeout(Tool):
+    schema = Schema(
+        name="timeout",
+        summary="Run a command with a time limit (exit 124 when it runs out)",
+        params=(
+            Param("duration", "str", positional=True, required=True, help="30, 5s, 500ms, 2m, 1h."),
+            Param("command", "any", positional=True, variadic=True, help="The command and its arguments."),
+        ),
+        usage="timeout DURATION COMMAND [ARGS...]",
+        raw=True,
+        examples=(("Give up after 5 seconds", "timeout 5s curl -s example.com"),),
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        words: list[Value] = list(ctx.args.positional)
+        if len(words) < 2:
+            return ctx.error("usage: timeout DURATION COMMAND [ARGS...]")
+        written = display(words[0])
+        seconds = parse_duration(written)
+        if seconds is None:
+            return ctx.error(f"invalid duration '{written}' ({DURATION_HINT})")
+        timed_out, code = await run_with_deadline(ctx.shell.dispatch(words[1:], ctx), seconds)
+        if not timed_out:
+            return code or 0
+        ctx.stderr.write(f"timeout: timed out after {written}\n")
+        return 124
+
+
+class Spawn(Tool):
+    schema = Schema(
+        name="spawn",
+        summary="Run one external program with explicit argv, env and cwd",
+        params=(
+            Param("command", "str", help="The program to run."),
+            Param("argv", "any", help="Arguments: a JSON array, or one word."),
+            Param("env", "any", help="Extra environment: a JSON object."),
+            Param("cwd", "str", help="Working directory."),
+            Param("timeout", "any", help="Kill after this many milliseconds (exit 124)."),
+            Param("clear-env", help="Start from an empty environment."),
+        ),
+        category="jobs",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        from kaish_kernel.scheduler.processes import find_executable, run_external
+
+        command = ctx.args.get("command")
+        if not command:
+            return ctx.error("--command is required", 2)
+        argv_value = ctx.args.get("argv")
+        if isinstance(argv_value, str) and argv_value.startswith("["):
+            argv_value = json.loads(argv_value)
+        args = [display(a) for a in argv_value] if isinstance(argv_value, list) else (
+            [display(argv_value)] if argv_value is not None else []
+        )
+        env = {} if ctx.args.flag("clear-env") else ctx.shell.exported_env()
+        extra = ctx.args.get("env")
+        if isinstance(extra, str):
+            extra = json.loads(extra)
+        if isinstance(extra, dict):
+            env.update({k: display(v) for k, v in extra.items()})
+        timeout_value = ctx.args.get("timeout")
+        timeout_ms: int | None = None
+        if timeout_value is not None:
+            text = display(timeout_value)
+            if not text.isdigit():
+                return ctx.error(f"invalid timeout '{text}': expected non-negative milliseconds", 2)
+            timeout_ms = int(text)
+        cwd = ctx.shell.resolve_path(display(ctx.args.get("cwd"))) if ctx.args.get("cwd") else ctx.shell.cwd
+        path = find_executable(display(command), env.get("PATH", os.defpath), cwd)
+        if path is None:
+            return ctx.error(f"{command}: command not found", 127)
+        coro = run_external(
+            [path, *args], cwd=cwd, env=env, stdin=ctx.stdin, stdout=ctx.stdout,
+            stderr=ctx.stderr, kill_grace=0.0,
+        )
+        if timeout_ms is None:
+            return await coro
+        timed_out, code = await run_with_deadline(coro, timeout_ms / 1000)
+        if not timed_out:
+            return code or 0
+        return ctx.error(f"{command}: timed out after {timeout_ms}ms", 124)
+
+
+TOOLS = (Jobs, Wait, Kill, Fg, Bg, Timeout, Spawn)
