@@ -1,0 +1,741 @@
+"""Line-transforming builtins: sort, uniq, cut, tr.
+
+    sort  needs every line before it can print one; sorts UTF-8 bytes, which
+          orders exactly like code points
+    uniq  streams: adjacent groups are counted block by block, and a group
+          that runs across a block edge is carried over
+    cut   streams line by line; also offers its output lines as a typed list
+          (`cut -f1 f | jq length` sees strings, not text)
+    tr    streams chunk by chunk; pure-ASCII chunks go through `bytes.translate`
+
+All four are text tools: input that is not UTF-8 is refused, never mangled.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from collections.abc import Callable
+from itertools import groupby
+from typing import Any, Final
+
+from kaish_kernel.scheduler.stage import LazyData
+from kaish_kernel.tools.base import ToolContext
+from kaish_kernel.tools.builtins._textio import (
+    STDIN_NAME,
+    NotText,
+    Output,
+    TextTool,
+    chunks,
+    close_input,
+    describe_os_error,
+    emit_text_value,
+    ensure_text,
+    line_blocks,
+    open_operand,
+    operand_names,
+    split_lines,
+)
+from kaish_kernel.tools.schema import Param, Schema, UsageError
+
+__all__ = ["TOOLS", "Cut", "Sort", "Tr", "Uniq"]
+
+_PATHS = Param(
+    "paths", type="str", positional=True, variadic=True, metavar="file",
+    help="Files to read; stdin when none are given",
+)
+_WRITE_LINES: Final = 8192  # lines per write when printing a sorted list
+
+
+async def _read_lines(ctx: ToolContext, names: list[str]) -> list[bytes] | None:
+    """Every line of every operand (stdin when none), validated as UTF-8.
+
+    Returns None after reporting an unreadable operand (the tool fails).
+    """
+    lines: list[bytes] = []
+    for name in names or ["-"]:
+        try:
+            stream = open_operand(ctx, name)
+        except OSError as exc:
+            ctx.error(f"{name}: {describe_os_error(exc)}")
+            return None
+        try:
+            data = b"".join([chunk async for chunk in chunks(stream)])
+        finally:
+            close_input(ctx, stream)
+        ensure_text(data, STDIN_NAME if name == "-" else name)
+        lines.extend(split_lines(data))
+    return lines
+
+
+async def _write_lines(out: Output, lines: list[bytes]) -> None:
+    for start in range(0, len(lines), _WRITE_LINES):
+        await out.write(b"\n".join(lines[start : start + _WRITE_LINES]) + b"\n")
+        await out.flush()
+
+
+# ---------------------------------------------------------------- sort
+
+_NUMBER_RE: Final = re.compile(rb"[ \t\n\r\f\v]*([+-]?[0-9]*(?:\.[0-9]*)?)")
+
+
+def leading_number(text: bytes) -> float:
+    """The number a line starts with (`33 foo` -> 33.0); 0 when there is none."""
+    m = _NUMBER_RE.match(text)
+    try:
+        return float(m.group(1)) if m else 0.0
+    except ValueError:
+        return 0.0
+
+
+def compare_versions(a: bytes, b: bytes) -> int:
+    """Version order: digit runs by numeric value, other bytes one by one.
+
+    `v1.2 < v1.9 < v1.10`; when one side runs out first, the shorter
+    string sorts first (`v1 < v1.0`).
+    """
+    i = j = 0
+    la, lb = len(a), len(b)
+    while i < la and j < lb:
+        ca, cb = a[i], b[j]
+        da, db = 48 <= ca <= 57, 48 <= cb <= 57
+        if da and db:
+            ei, ej = i, j
+            while ei < la and 48 <= a[ei] <= 57:
+                ei += 1
+            while ej < lb and 48 <= b[ej] <= 57:
+                ej += 1
+            ra, rb = a[i:ei].lstrip(b"0") or b"0", b[j:ej].lstrip(b"0") or b"0"
+            if ra != rb:
+                if len(ra) != len(rb):
+                    return -1 if len(ra) < len(rb) else 1
+                return -1 if ra < rb else 1
+            i, j = ei, ej
+        elif ca != cb or da != db:
+            return -1 if ca < cb else 1
+        else:
+            i += 1
+            j += 1
+    return (la > lb) - (la < lb)
+
+
+class KeySpec:
+    """A `-k START[,STOP]` key: 1-based fields, with `n`/`r` modifiers."""
+
+    __slots__ = ("numeric", "reverse", "start", "stop")
+
+    def __init__(self, spec: str) -> None:
+        start, _, stop = spec.partition(",")
+        self.numeric = self.reverse = False
+        self.start = self._field(start)
+        self.stop = self._field(stop) if stop else None
+
+    def _field(self, text: str) -> int:
+        m = re.fullmatch(r"([0-9]+)(?:\.[0-9]*)?([a-zA-Z]*)", text)
+        if not m:
+            raise UsageError(f"invalid key spec '{text}': expected FIELD[.CHAR][MODIFIERS]")
+        field = int(m.group(1))
+        if field == 0:
+            raise UsageError("invalid key spec: fields are numbered from 1")
+        self.numeric |= "n" in m.group(2)
+        self.reverse |= "r" in m.group(2)
+        return field
+
+    def extract(self, line: bytes, delimiter: bytes | None) -> bytes:
+        """The part of `line` this key compares: from the start field to the stop field."""
+        if delimiter is None:
+            spans = [m.span() for m in _FIELD_RE.finditer(line)]
+        else:
+            spans, pos = [], 0
+            for piece in line.split(delimiter):
+                spans.append((pos, pos + len(piece)))
+                pos += len(piece) + len(delimiter)
+        first = self.start - 1
+        if first >= len(spans):
+            return b""
+        if self.stop is None:
+            return line[spans[first][0] :]
+        last = min(self.stop - 1, len(spans) - 1)
+        if last < first:
+            return line[slice(*spans[first])]
+        return line[spans[first][0] : spans[last][1]]
+
+
+_FIELD_RE: Final = re.compile(rb"[^ \t\n\r\f]+")
+
+
+class Sort(TextTool):
+    """Sorts all lines; stable, so equal keys keep their input order."""
+
+    schema = Schema(
+        name="sort",
+        summary="Sort lines of text",
+        params=(
+            Param("numeric", short="n", aliases=("numeric-sort",),
+                  help="Compare by the number each line (or key) starts with"),
+            Param("version-sort", short="V", help="Version order: v1.2 before v1.10"),
+            Param("reverse", short="r", help="Reverse the order"),
+            Param("unique", short="u", help="Print only the first of lines that compare equal"),
+            Param("key", type="str", short="k", metavar="keydef",
+                  help="Sort by fields START[,STOP] (1-based), with n/r modifiers: -k 2,2n"),
+            Param("delimiter", type="str", short="t", aliases=("field-separator",), metavar="sep",
+                  help="Field separator for -k (default: runs of blanks)"),
+            _PATHS,
+        ),
+        examples=(
+            ("Alphabetical", "sort names.txt"),
+            ("Numeric, largest first", "sort -rn sizes.txt"),
+            ("By the second field, numerically", "sort -k 2n data.txt"),
+            ("CSV by the third column", "sort -t , -k 3 data.csv"),
+            ("Versions", "sort -V tags.txt"),
+        ),
+        json_output=True,
+        category="text",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        try:
+            return await super().run(ctx)
+        except UsageError as exc:
+            return ctx.error(str(exc), 2)
+
+    async def execute(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        key = KeySpec(args.get("key")) if args.get("key") is not None else None
+        delim_text = args.get("delimiter")
+        delimiter = delim_text.encode() if delim_text else None
+        lines = await _read_lines(ctx, operand_names(args.positional))
+        if lines is None:
+            return 1
+        version = args.flag("version-sort")
+        numeric = args.flag("numeric") or (key is not None and key.numeric)
+        reverse = args.flag("reverse") != (key is not None and key.reverse)
+
+        part: Callable[[bytes], bytes] = (
+            (lambda line: key.extract(line, delimiter)) if key is not None else (lambda line: line)
+        )
+        sort_key: Callable[[bytes], Any] | None
+        same: Callable[[bytes, bytes], bool]
+        if version:
+            def by_version(a: bytes, b: bytes) -> int:
+                return compare_versions(part(a), part(b))
+
+            sort_key = functools.cmp_to_key(by_version)
+
+            def same(a: bytes, b: bytes) -> bool:
+                return by_version(a, b) == 0
+        elif numeric:
+            def sort_key(line: bytes) -> float:
+                return leading_number(part(line))
+
+            def same(a: bytes, b: bytes) -> bool:
+                return leading_number(part(a)) == leading_number(part(b))
+        elif key is not None:
+            sort_key = part
+
+            def same(a: bytes, b: bytes) -> bool:
+                return part(a) == part(b)
+        else:
+            sort_key = None
+
+            def same(a: bytes, b: bytes) -> bool:
+                return a == b
+
+        lines.sort(key=sort_key, reverse=reverse)
+        if args.flag("unique") and lines:
+            kept = [lines[0]]
+            for line in lines[1:]:
+                if not same(kept[-1], line):
+                    kept.append(line)
+            lines = kept
+        out = Output(ctx.stdout, collect=args.json)
+        await _write_lines(out, lines)
+        if args.json:
+            await emit_text_value(ctx, out.collected(), empty_prints=False)
+        return 0
+
+
+# ---------------------------------------------------------------- uniq
+
+
+class Uniq(TextTool):
+    """Collapses adjacent equal lines as they stream past."""
+
+    schema = Schema(
+        name="uniq",
+        summary="Collapse or report adjacent repeated lines",
+        params=(
+            Param("count", short="c", help="Prefix each line with how many times it occurred"),
+            Param("repeated", short="d", help="Print only lines that repeat"),
+            Param("unique", short="u", help="Print only lines that do not repeat"),
+            Param("ignore-case", short="i", aliases=("ignore_case",),
+                  help="Compare lines ignoring ASCII case"),
+            Param("input", type="str", positional=True, metavar="file",
+                  help="File to read; stdin when omitted"),
+        ),
+        description="Only adjacent lines are compared: sort first to count all duplicates.",
+        examples=(
+            ("Distinct lines", "sort words.txt | uniq"),
+            ("Top ten by frequency", "sort words.txt | uniq -c | sort -rn | head"),
+        ),
+        json_output=True,
+        category="text",
+    )
+
+    async def execute(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        show_count = args.flag("count")
+        only_repeated, only_unique = args.flag("repeated"), args.flag("unique")
+        keyfunc = bytes.lower if args.flag("ignore-case") else None
+        names = operand_names(args.positional)
+        name = names[0] if names else "-"
+        try:
+            stream = open_operand(ctx, name)
+        except OSError as exc:
+            return ctx.error(f"{name}: {describe_os_error(exc)}")
+        where = STDIN_NAME if name == "-" else name
+        out = Output(ctx.stdout, collect=args.json)
+
+        def render(line: bytes, n: int, parts: list[bytes]) -> None:
+            if (only_repeated and n < 2) or (only_unique and n > 1):
+                return
+            parts.append(b"%7d %s\n" % (n, line) if show_count else line + b"\n")
+
+        current: bytes | None = None
+        current_key: bytes | None = None
+        run = 0
+        offset = 0
+        try:
+            async for block in line_blocks(stream):
+                ensure_text(block, where, offset)
+                offset += len(block)
+                parts: list[bytes] = []
+                for group_key, group in groupby(split_lines(block), keyfunc):
+                    first = next(group)
+                    n = 1 + sum(1 for _ in group)  # noqa: B031 - the rest of this group
+                    if current is not None and group_key == current_key:
+                        run += n
+                        continue
+                    if current is not None:
+                        render(current, run, parts)
+                    current, current_key, run = first, group_key, n
+                if parts:
+                    await out.write(b"".join(parts))
+                    await out.flush()
+        finally:
+            close_input(ctx, stream)
+        if current is not None:
+            tail: list[bytes] = []
+            render(current, run, tail)
+            await out.write(b"".join(tail))
+            await out.flush()
+        if args.json:
+            await emit_text_value(ctx, out.collected(), empty_prints=False)
+        return 0
+
+
+# ---------------------------------------------------------------- cut
+
+
+def select_positions(spec: str, length: int) -> list[int]:
+    """0-based positions chosen by a list like `1,3-5,7-` among `length` items.
+
+    The union of all parts, ascending, each position once (GNU cut).
+    Unparseable parts select nothing.
+    """
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo_text, _, hi_text = part.partition("-")
+            lo = int(lo_text) if lo_text.isdigit() else 1
+            if hi_text == "":
+                hi = length
+            else:
+                hi = int(hi_text) if hi_text.isdigit() else length
+            chosen.update(range(max(lo, 1) - 1, min(hi, length)))
+        elif part.isdigit() and 0 < int(part) <= length:
+            chosen.add(int(part) - 1)
+    return sorted(chosen)
+
+
+_DATA_CAP: Final = 64 * 1024 * 1024  # output kept for the typed view
+
+
+class Cut(TextTool):
+    """Selects fields or characters line by line, streaming."""
+
+    schema = Schema(
+        name="cut",
+        summary="Select fields or characters from each line",
+        params=(
+            Param("delimiter", type="str", short="d", metavar="char",
+                  help="Field delimiter for -f (default: tab)"),
+            Param("fields", type="str", short="f", metavar="list",
+                  help="Fields to keep, e.g. 1,3-5,7- (1-based)"),
+            Param("characters", type="str", short="c", metavar="list",
+                  help="Character positions to keep, e.g. 1-10"),
+            Param("only-delimited", short="s",
+                  help="With -f, skip lines that contain no delimiter"),
+            _PATHS,
+        ),
+        description=(
+            "A line without the delimiter passes through whole unless -s is given."
+            " The kept lines are also available as a list of strings to typed"
+            " consumers (jq, $(...)) and under --json."
+        ),
+        examples=(
+            ("First CSV column", "cut -d , -f 1 data.csv"),
+            ("Fields 1 and 3", "cut -d : -f 1,3 /etc/passwd"),
+            ("First ten characters", "cut -c 1-10 notes.txt"),
+        ),
+        json_output=True,
+        category="text",
+    )
+
+    async def execute(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        fields, characters = args.get("fields"), args.get("characters")
+        delimiter = args.get("delimiter") or "\t"
+        if len(delimiter) > 1:
+            return ctx.error("delimiter must be a single character")
+        if fields is None and characters is None:
+            return ctx.error("must specify either -f or -c")
+        if characters is not None:
+            transform = self._characters(str(characters))
+        else:
+            transform = self._fields(str(fields), delimiter.encode(), args.flag("only-delimited"))
+        out = Output(ctx.stdout, collect=args.json)
+        kept: list[bytes] | None = []
+        kept_size = 0
+        status = 0
+        for name in operand_names(args.positional) or ["-"]:
+            try:
+                stream = open_operand(ctx, name)
+            except OSError as exc:
+                ctx.error(f"{name}: {describe_os_error(exc)}")
+                status = 1
+                continue
+            where, offset = (STDIN_NAME if name == "-" else name), 0
+            try:
+                async for block in line_blocks(stream):
+                    ensure_text(block, where, offset)
+                    offset += len(block)
+                    result = transform(split_lines(block))
+                    if not result:
+                        continue
+                    data = b"\n".join(result) + b"\n"
+                    if kept is not None and not args.json:
+                        kept_size += len(data)
+                        if kept_size <= _DATA_CAP:
+                            kept.append(data)
+                        else:
+                            kept = None  # too big to also hold as a list
+                    await out.write(data)
+                    await out.flush()
+            finally:
+                close_input(ctx, stream)
+        if args.json:
+            text = out.collected()
+            if text:
+                await ctx.emit_value(text.decode("utf-8").split("\n")[:-1])
+        elif kept:
+            ctx.stdout.set_data(LazyData(functools.partial(_as_strings, kept)), is_value=False)
+        return status
+
+    @staticmethod
+    def _fields(
+        spec: str, delim: bytes, only_delimited: bool
+    ) -> Callable[[list[bytes]], list[bytes]]:
+        cache: dict[int, list[int]] = {}
+        single = int(spec) if spec.strip().isdigit() and int(spec) > 0 else 0
+
+        def pick(line: bytes) -> bytes | None:
+            if delim not in line:
+                return None if only_delimited else line
+            if single:
+                parts = line.split(delim, single)
+                return parts[single - 1] if len(parts) >= single else b""
+            parts = line.split(delim)
+            positions = cache.get(len(parts))
+            if positions is None:
+                positions = cache[len(parts)] = select_positions(spec, len(parts))
+            return delim.join([parts[i] for i in positions])
+
+        def transform(lines: list[bytes]) -> list[bytes]:
+            return [p for p in map(pick, lines) if p is not None]
+
+        return transform
+
+    @staticmethod
+    def _characters(spec: str) -> Callable[[list[bytes]], list[bytes]]:
+        cache: dict[int, list[slice]] = {}
+
+        def slices(length: int) -> list[slice]:
+            found = cache.get(length)
+            if found is None:
+                found = []
+                for pos in select_positions(spec, length):
+                    if found and found[-1].stop == pos:
+                        found[-1] = slice(found[-1].start, pos + 1)
+                    else:
+                        found.append(slice(pos, pos + 1))
+                cache[length] = found
+            return found
+
+        def transform(lines: list[bytes]) -> list[bytes]:
+            result = []
+            for raw in lines:
+                line = raw.decode("utf-8")
+                result.append("".join([line[s] for s in slices(len(line))]).encode("utf-8"))
+            return result
+
+        return transform
+
+
+def _as_strings(kept: list[bytes]) -> list[str]:
+    return b"".join(kept).decode("utf-8").split("\n")[:-1]
+
+
+# ---------------------------------------------------------------- tr
+
+_ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+_CLASSES: Final = {
+    "alpha": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "lower": "abcdefghijklmnopqrstuvwxyz",
+    "digit": "0123456789",
+    "alnum": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "space": " \t\n\r\v\f",
+    "blank": " \t",
+    "punct": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    "xdigit": "0123456789ABCDEFabcdef",
+    "cntrl": "".join(map(chr, range(32))) + "\x7f",
+}
+_OCTAL: Final = re.compile(r"[0-7]{1,3}")
+
+
+def unescape_set(spec: str) -> str:
+    """C-style escapes in a tr set: \\n \\t \\\\ ..., and \\NNN octal."""
+    out: list[str] = []
+    i, n = 0, len(spec)
+    while i < n:
+        c = spec[i]
+        if c != "\\" or i + 1 == n:
+            out.append(c)
+            i += 1
+            continue
+        nxt = spec[i + 1]
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        m = _OCTAL.match(spec, i + 1)
+        if m:
+            out.append(chr(int(m.group(), 8)))
+            i = m.end()
+            continue
+        out.append("\\" + nxt)  # unknown escapes stay as written
+        i += 2
+    return "".join(out)
+
+
+def expand_set(spec: str) -> list[str]:
+    """A tr set as its characters in order: escapes, ranges a-z, classes [:digit:]."""
+    text = unescape_set(spec)
+    chars: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "[" and text.startswith(":", i + 1):
+            end = text.find(":", i + 2)
+            name = text[i + 2 : end] if end >= 0 else text[i + 2 :]
+            chars.extend(_CLASSES.get(name, ""))
+            i = n if end < 0 else end + (2 if text.startswith("]", end + 1) else 1)
+            continue
+        if i + 1 < n and text[i + 1] == "-":
+            if i + 2 < n:
+                lo, hi = ord(c), ord(text[i + 2])
+                chars.extend(chr(x) for x in range(lo, hi + 1))
+                i += 3
+            else:
+                chars.extend((c, "-"))
+                i += 2
+            continue
+        chars.append(c)
+        i += 1
+    return chars
+
+
+def _class_regex(chars: set[str], negate: bool) -> str:
+    """A regex class matching one of `chars` (or, negated, anything else)."""
+    body = "".join(re.escape(c) for c in sorted(chars))
+    if not body:
+        return "(?s:.)" if negate else "(?!)"
+    return f"[{'^' if negate else ''}{body}]"
+
+
+class _TrPlan:
+    """One tr invocation compiled: a str transform plus an ASCII bytes shortcut."""
+
+    def __init__(self, set1: list[str], set2: list[str] | None, delete: bool, squeeze: bool,
+                 complement: bool) -> None:
+        members = set(set1)
+        self.ascii: Callable[[bytes], bytes] | None = None
+        self.text: Callable[[str], str]
+        squeeze_chars: set[str] | None = None
+        squeeze_negate = False
+        if delete:
+            if complement:
+                pattern = re.compile(_class_regex(members, negate=True))
+                self.text = functools.partial(pattern.sub, "")
+                self.ascii = _bytes_delete(bytes(b for b in range(128) if chr(b) not in members))
+            else:
+                table: dict[int, str | None] = {ord(c): None for c in members}
+                self.text = _str_map(table)
+                if all(ord(c) < 128 for c in members):
+                    self.ascii = _bytes_delete(bytes(ord(c) for c in members))
+        elif set2 is not None:
+            if complement:
+                fill = set2[-1] if set2 else None
+                if fill is None:
+                    self.text = _identity
+                else:
+                    pattern = re.compile(_class_regex(members, negate=True))
+                    self.text = functools.partial(pattern.sub, lambda _m: fill)
+                    if fill.isascii() and all(ord(c) < 128 for c in members):
+                        self.ascii = _bytes_map(
+                            bytes(ord(fill) if chr(b) not in members else b for b in range(256))
+                        )
+                    squeeze_chars = {fill}
+            else:
+                mapping: dict[int, str] = {}
+                for pos, c in enumerate(set1):
+                    if ord(c) not in mapping and set2:
+                        mapping[ord(c)] = set2[pos] if pos < len(set2) else set2[-1]
+                self.text = _str_map(mapping)
+                if all(k < 128 and v.isascii() for k, v in mapping.items()):
+                    raw = bytearray(range(256))
+                    for k, v in mapping.items():
+                        raw[k] = ord(v)
+                    self.ascii = _bytes_map(bytes(raw))
+                squeeze_chars = set(set2)
+        else:
+            self.text = _identity
+            self.ascii = _identity_bytes
+            squeeze_chars, squeeze_negate = members, complement
+        self.squeeze_text: re.Pattern[str] | None = None
+        self.squeeze_bytes: re.Pattern[bytes] | None = None
+        self.squeezable: Callable[[str], bool] = lambda _c: False
+        if squeeze and squeeze_chars is not None:
+            chosen, negate = squeeze_chars, squeeze_negate
+            self.squeeze_text = re.compile(f"({_class_regex(chosen, negate)})\\1+")
+            ascii_chars = {c for c in chosen if c.isascii()}
+            self.squeeze_bytes = re.compile(f"({_class_regex(ascii_chars, negate)})\\1+".encode())
+            self.squeezable = lambda c: (c in chosen) != negate
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _identity_bytes(data: bytes) -> bytes:
+    return data
+
+
+def _str_map(table: dict[int, str | None] | dict[int, str]) -> Callable[[str], str]:
+    return lambda text: text.translate(table)
+
+
+def _bytes_map(table: bytes) -> Callable[[bytes], bytes]:
+    return lambda data: data.translate(table)
+
+
+def _bytes_delete(drop: bytes) -> Callable[[bytes], bytes]:
+    return lambda data: data.translate(None, drop)
+
+
+class Tr(TextTool):
+    """Translates, deletes or squeezes characters of stdin, chunk by chunk."""
+
+    schema = Schema(
+        name="tr",
+        summary="Translate, delete or squeeze characters",
+        params=(
+            Param("delete", short="d", help="Delete characters in SET1"),
+            Param("squeeze", short="s", aliases=("squeeze-repeats",),
+                  help="Squeeze runs of a repeated character into one"),
+            Param("complement", short="c", help="Use every character NOT in SET1"),
+            Param("set1", type="str", positional=True, help="Characters to match"),
+            Param("set2", type="str", positional=True, help="Replacement characters"),
+        ),
+        description=(
+            "Sets take ranges (a-z), classes ([:digit:], [:alpha:], [:space:], ...)"
+            " and escapes (\\n, \\t, \\\\, \\NNN octal). When SET2 is shorter than"
+            " SET1 its last character repeats. Reads stdin only."
+        ),
+        examples=(
+            ("Upper-case", "echo hello | tr a-z A-Z"),
+            ("Delete digits", "echo a1b2 | tr -d '0-9'"),
+            ("Keep only digits", "echo a1b2 | tr -cd '[:digit:]'"),
+            ("Squeeze spaces", "echo 'a   b' | tr -s ' '"),
+        ),
+        json_output=True,
+        category="text",
+    )
+
+    async def execute(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        sets = args.positional
+        set1 = str(sets[0]) if sets else None
+        set2 = str(sets[1]) if len(sets) > 1 else None
+        if set1 is None:
+            return ctx.error("missing SET1 argument")
+        delete, squeeze = args.flag("delete"), args.flag("squeeze")
+        if not delete and not squeeze and set2 is None:
+            return ctx.error("SET2 required for translation")
+        plan = _TrPlan(
+            expand_set(set1), expand_set(set2) if set2 is not None else None,
+            delete, squeeze, args.flag("complement"),
+        )
+        out = Output(ctx.stdout, collect=args.json)
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        offset = 0
+        last = ""  # last character written, for squeezing across chunks
+        async for chunk in chunks(ctx.stdin):
+            pending = decoder.getstate()[0]
+            if plan.ascii is not None and not pending and chunk.isascii():
+                data = plan.ascii(chunk)
+                if plan.squeeze_bytes is not None:
+                    data = plan.squeeze_bytes.sub(rb"\1", data)
+                    if last and data[:1] == last.encode() and plan.squeezable(last):
+                        data = data.lstrip(data[:1])
+                if data:
+                    last = chr(data[-1])
+            else:
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise NotText(STDIN_NAME, offset - len(pending) + exc.start) from None
+                text = plan.text(text)
+                if plan.squeeze_text is not None:
+                    text = plan.squeeze_text.sub(r"\1", text)
+                    if last and text[:1] == last and plan.squeezable(last):
+                        text = text.lstrip(last)
+                if text:
+                    last = text[-1]
+                data = text.encode("utf-8")
+            offset += len(chunk)
+            await out.write(data)
+            await out.flush()
+        try:
+            decoder.decode(b"", True)
+        except UnicodeDecodeError as exc:
+            raise NotText(STDIN_NAME, offset - len(decoder.getstate()[0]) + exc.start) from None
+        if args.json:
+            await emit_text_value(ctx, out.collected())
+        return 0
+
+
+TOOLS = (Sort, Uniq, Cut, Tr)
