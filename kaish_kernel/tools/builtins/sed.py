@@ -1,0 +1,405 @@
+"""sed — the stream editor, kaish's "muscle-memory" subset.
+
+The script is parsed up front (`_sed_program`), so an invalid or
+out-of-scope program is one E006 error and nothing runs. Input then streams
+through a `SedRunner` one cycle per line; output is batched per input block
+and a departed reader stops the tool quietly.
+
+    -e / SCRIPT ─► parse_program ─► SedProgram (immutable)
+                                        │
+    files or stdin ─► line_blocks ─► decode ─► SedRunner.cycle(line, is_last) ─► Output
+                         (whole lines)             (range state, q)         (batched)
+
+`$` needs to know which line is last, so only a program that uses `$`
+holds one line back until the next block (or EOF) arrives. `-i` edits each
+file operand separately: read, run, write back (refusing to clobber a file
+that changed meanwhile).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from kaish_kernel.tools.base import ToolContext
+from kaish_kernel.tools.builtins._regex_dialect import iter_matches
+from kaish_kernel.tools.builtins._sed_program import (
+    Append,
+    CaseSwitch,
+    Change,
+    Command,
+    Delete,
+    Insert,
+    LastLine,
+    LineNumber,
+    Print,
+    Quit,
+    Replacement,
+    SedProgram,
+    SedScriptError,
+    Substitute,
+    Transliterate,
+    parse_program,
+)
+from kaish_kernel.tools.builtins._textio import (
+    STDIN_NAME,
+    Output,
+    TextTool,
+    close_input,
+    decode_text,
+    describe_os_error,
+    emit_text_value,
+    line_blocks,
+    open_operand,
+)
+from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.values import Value, ValueError_, display
+
+__all__ = ["TOOLS", "Sed", "SedRunner", "sed_error_message"]
+
+_SUGGESTION: Final = (
+    "commands: s/pat/rep/[gipN], y/abc/xyz/, d, p, q, a/i/c TEXT; chain with ; or -e;"
+    " addresses: N, $, /re/, N,M, addr!; regex is ERE (egrep-style; GNU BRE \\| \\(…\\)"
+    " \\{N,M\\} also accepted)"
+)
+
+
+def sed_error_message(detail: str) -> str:
+    """The E006 report for a script kaish's sed does not accept."""
+    return f"error [E006]: sed: {detail}\n  → {_SUGGESTION}\n"
+
+
+class SedRunner:
+    """Runs a program over lines: one cycle per line, range state kept between."""
+
+    __slots__ = ("_active", "_commands", "done", "exit_code", "line_number", "quiet")
+
+    def __init__(self, program: SedProgram, *, quiet: bool) -> None:
+        self._commands = program.commands
+        self._active = [False] * len(program.commands)
+        self.quiet = quiet
+        self.line_number = 0
+        self.done = False  # a `q` ran: stop reading
+        self.exit_code = 0
+
+    def run_lines(self, lines: list[str], is_last: bool, out: list[str]) -> None:
+        """Cycle over `lines`; only the final one may be the last input line."""
+        final = len(lines) - 1
+        for index, line in enumerate(lines):
+            self.cycle(line, is_last and index == final, out)
+            if self.done:
+                return
+
+    def cycle(self, line: str, is_last: bool, out: list[str]) -> None:
+        """One sed cycle: run every selected command, then auto-print and append."""
+        self.line_number += 1
+        space = line
+        appended: list[str] = []
+        deleted = False
+        for index, command in enumerate(self._commands):
+            if command.start is None:
+                closing = True
+            else:
+                selected, closing = self._select(index, command, space, is_last)
+                if command.negated:
+                    selected, closing = not selected, True
+                if not selected:
+                    continue
+            action = command.action
+            kind = type(action)
+            if kind is Substitute:
+                assert isinstance(action, Substitute)
+                space, made = _substitute(action, space)
+                if made and action.print_:
+                    out.append(space + "\n")
+            elif kind is Print:
+                out.append(space + "\n")
+            elif kind is Delete:
+                deleted = True
+                break
+            elif kind is Transliterate:
+                assert isinstance(action, Transliterate)
+                space = space.translate(action.table)
+            elif kind is Append:
+                assert isinstance(action, Append)
+                appended.append(action.text + "\n")
+            elif kind is Insert:
+                assert isinstance(action, Insert)
+                out.append(action.text + "\n")
+            elif kind is Change:
+                assert isinstance(action, Change)
+                deleted = True
+                if closing:
+                    out.append(action.text + "\n")
+                break
+            elif kind is Quit:
+                assert isinstance(action, Quit)
+                self.done = True
+                self.exit_code = action.exit_code
+                break
+        if not deleted and not self.quiet:
+            out.append(space + "\n")
+        if appended:
+            out.extend(appended)
+
+    def _select(
+        self, index: int, command: Command, space: str, is_last: bool
+    ) -> tuple[bool, bool]:
+        """(selected, closing): closing marks the last line of the selection,
+        which is where `c` prints its text once for a whole range."""
+        start, end = command.start, command.end
+        assert start is not None
+        if end is None:
+            hit = self._matches(start, space, is_last)
+            return hit, hit
+        if self._active[index]:
+            if type(end) is LineNumber:
+                close = self.line_number >= end.number
+            else:
+                close = self._matches(end, space, is_last)
+            if close:
+                self._active[index] = False
+                return True, True
+            return True, is_last
+        if not self._matches(start, space, is_last):
+            return False, False
+        # a line-number end at or before the start line closes the range at once
+        if type(end) is LineNumber and end.number <= self.line_number:
+            return True, True
+        self._active[index] = True
+        return True, is_last
+
+    def _matches(self, address: object, space: str, is_last: bool) -> bool:
+        kind = type(address)
+        if kind is LineNumber:
+            return self.line_number == address.number  # type: ignore[attr-defined]
+        if kind is LastLine:
+            return is_last
+        return address.regex.search(space) is not None  # type: ignore[attr-defined]
+
+
+def _substitute(action: Substitute, space: str) -> tuple[str, bool]:
+    """Apply `s///` to the pattern space; returns (new text, whether a match was replaced)."""
+    regex = action.regex
+    replacement = action.replacement
+    if action.occurrence == 1 and not action.replace_all:
+        m = regex.search(space)
+        if m is None:
+            return space, False
+        return space[: m.start()] + _expand(replacement, m) + space[m.end() :], True
+    pieces: list[str] = []
+    last = 0
+    seen = 0
+    for m in iter_matches(regex, space):
+        seen += 1
+        if seen < action.occurrence:
+            continue
+        pieces.append(space[last : m.start()])
+        pieces.append(_expand(replacement, m))
+        last = m.end()
+        if not action.replace_all:
+            break
+    if not pieces:
+        return space, False
+    pieces.append(space[last:])
+    return "".join(pieces), True
+
+
+def _expand(replacement: Replacement, m: re.Match[str]) -> str:
+    """The replacement text for one match (`&`, `\\N`, GNU case operators)."""
+    if replacement.literal is not None:
+        return replacement.literal
+    out: list[str] = []
+    mode = ""  # "U" / "L" until \E
+    once = ""  # "u" / "l" for the next character
+    for part in replacement.parts:
+        if type(part) is CaseSwitch:
+            op = part.op
+            if op in "UL":
+                mode, once = op, ""
+            elif op == "E":
+                mode, once = "", ""
+            else:
+                once = op
+            continue
+        text = part if type(part) is str else (m.group(part) or "")  # type: ignore[arg-type]
+        assert isinstance(text, str)
+        if mode:
+            text = text.upper() if mode == "U" else text.lower()
+        if once and text:
+            text = (text[0].upper() if once == "u" else text[0].lower()) + text[1:]
+            once = ""
+        out.append(text)
+    return "".join(out)
+
+
+def _lines_of(text: str, terminated: bool) -> list[str]:
+    """Lines of a decoded block, like the reference: `\\r\\n` endings lose the `\\r`."""
+    lines = text.split("\n")
+    if terminated:
+        lines.pop()
+        return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return [line[:-1] if line.endswith("\r") else line for line in lines[:-1]] + lines[-1:]
+
+
+def _word(value: Value, what: str) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return display(value)
+    except ValueError_:
+        raise SedScriptError(f"{what} must be text, not binary data") from None
+
+
+class Sed(TextTool):
+    schema = Schema(
+        name="sed",
+        summary="Stream editor for filtering and transforming text",
+        usage="sed [OPTIONS] SCRIPT [FILE]...   |   sed [OPTIONS] -e SCRIPT... [FILE]...",
+        description=(
+            "Runs a sed script over each line of the files (or stdin). kaish's sed is\n"
+            "the everyday subset: s/re/rep/[g i I p m M N], y/src/dst/, d, p, q [CODE],\n"
+            "a/i/c TEXT; addresses N, $, /re/ (or \\%re%, with I for any case), ranges\n"
+            "A,B and negation A!; commands chained with ; newlines or repeated -e.\n"
+            "Regex is ERE; the GNU BRE spellings \\| \\( \\) \\{ \\} \\+ \\? also work unless\n"
+            "-E/-r asks for strict ERE (match a literal meta with [|], [+], [)]).\n"
+            "Hold space, branching, r/w files and GNU address extensions are refused\n"
+            "(error E006) rather than half-run; use an external sed for those."
+        ),
+        params=(
+            Param("quiet", short="n", aliases=("silent",),
+                  help="Print only what p, s///p, a, i and c print"),
+            Param("expression", type="str", short="e", repeatable=True, metavar="script",
+                  help="Add a script; repeat to chain them in order"),
+            Param("regexp-extended", short="E", aliases=("r",),
+                  help="Strict ERE: \\| \\( \\+ and friends match literal characters"),
+            Param("in-place", short="i",
+                  help="Edit the file operands in place instead of printing"),
+            Param("script", type="any", positional=True, metavar="script",
+                  help="The sed script (when no -e is given)"),
+            Param("files", type="any", positional=True, variadic=True, metavar="file",
+                  help="Files to read; stdin when none are given"),
+        ),
+        examples=(
+            ("Replace every match on each line", "sed 's/old/new/g' notes.txt"),
+            ("Swap two words with groups", "sed -E 's/(\\w+) (\\w+)/\\2 \\1/' names.txt"),
+            ("Delete lines matching a pattern", "sed '/^#/d' config.ini"),
+            ("Print only lines 5 to 10", "sed -n '5,10p' log.txt"),
+            ("Insert a first line", "sed '1i #!/bin/sh' script.sh"),
+            ("Chain commands", "sed -e 's/a/b/' -e '/^$/d' file.txt"),
+            ("Edit a file in place", "sed -i 's/http:/https:/g' links.txt"),
+        ),
+        json_output=True,
+        category="text",
+    )
+
+    async def execute(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        operands = list(args.positional)
+        expressions = args.get("expression") or []
+        try:
+            if expressions:
+                scripts = [_word(e, "a -e script") for e in expressions]
+            elif operands:
+                scripts = [_word(operands.pop(0), "the script")]
+            else:
+                return ctx.error("missing expression (usage: sed SCRIPT [FILE]...)")
+            program = parse_program(scripts, extended=args.flag("regexp-extended"))
+            names = [_word(v, "a file operand") for v in operands]
+        except SedScriptError as exc:
+            ctx.stderr.write(sed_error_message(str(exc)))
+            return 1
+        quiet = args.flag("quiet")
+        if args.flag("in-place"):
+            return await self._in_place(ctx, program, quiet, names)
+        return await self._stream(ctx, program, quiet, names or ["-"])
+
+    async def _stream(
+        self, ctx: ToolContext, program: SedProgram, quiet: bool, names: list[str]
+    ) -> int:
+        """Run over the operands as one continuous input (line numbers carry on)."""
+        as_json = ctx.args.json
+        out = Output(ctx.stdout, collect=as_json)
+        runner = SedRunner(program, quiet=quiet)
+        look_ahead = program.needs_last_line
+        held: str | None = None  # the line waiting to learn whether it is last
+        status = 0
+        produced: list[str] = []
+        for name in names:
+            try:
+                stream = open_operand(ctx, name)
+            except OSError as exc:
+                ctx.error(f"{name}: {describe_os_error(exc)}")
+                status = 2
+                continue
+            where = STDIN_NAME if name == "-" else name
+            offset = 0
+            try:
+                async for block in line_blocks(stream):
+                    text = decode_text(block, where, offset)
+                    offset += len(block)
+                    lines = _lines_of(text, block.endswith(b"\n"))
+                    if look_ahead:
+                        if held is not None:
+                            runner.cycle(held, False, produced)
+                        held = lines.pop()
+                        if not runner.done:
+                            runner.run_lines(lines, False, produced)
+                    else:
+                        runner.run_lines(lines, False, produced)
+                    if produced:
+                        await out.write("".join(produced).encode("utf-8"))
+                        await out.flush()
+                        produced.clear()
+                    if runner.done:
+                        stream.close()
+                        break
+            finally:
+                close_input(ctx, stream)
+            if runner.done:
+                break
+        if held is not None and not runner.done:
+            runner.cycle(held, True, produced)
+        if produced:
+            await out.write("".join(produced).encode("utf-8"))
+        await out.flush()
+        if as_json:
+            await emit_text_value(ctx, out.collected())
+        return status or runner.exit_code
+
+    async def _in_place(
+        self, ctx: ToolContext, program: SedProgram, quiet: bool, names: list[str]
+    ) -> int:
+        """-i: each file is its own input; the result replaces its contents."""
+        if not names:
+            return ctx.error("-i requires file operands (cannot edit a stream in place)")
+        vfs = ctx.shell.vfs
+        status = 0
+        for name in names:
+            path = ctx.shell.resolve_path(name)
+            try:
+                if vfs.is_dir(path):
+                    raise IsADirectoryError(21, "Is a directory", name)
+                original = vfs.read_bytes(path)
+            except OSError as exc:
+                ctx.error(f"{name}: {describe_os_error(exc)}")
+                status = 1
+                continue
+            text = decode_text(original, name)
+            runner = SedRunner(program, quiet=quiet)
+            produced: list[str] = []
+            lines = _lines_of(text, text.endswith("\n")) if text else []
+            runner.run_lines(lines, True, produced)
+            try:
+                if vfs.read_bytes(path) != original:
+                    ctx.error(f"{name}: changed while sed was editing it; not overwritten")
+                    status = 1
+                    continue
+                vfs.write_bytes(path, "".join(produced).encode("utf-8"))
+            except OSError as exc:
+                ctx.error(f"{name}: {describe_os_error(exc)}")
+                status = 1
+        return status
+
+
+TOOLS = (Sed,)
