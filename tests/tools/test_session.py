@@ -217,6 +217,13 @@ def test_export_invalid_identifier(word: str) -> None:
     assert "not a valid identifier" in run.stderr
 
 
+def test_export_null_value_is_set_not_just_marked(tmp_path: Path) -> None:
+    session = make_session(tmp_path, N="old")
+    assert run_raw(Export, assign("N", None), shell=session).code == 0
+    assert session.get_var("N") is None
+    assert session.exported_env() == {"N": ""}
+
+
 def test_export_dotted_name_hints_at_brackets() -> None:
     run = run_raw(Export, assign("a.b", "v"))
     assert run.code == 1 and "a[b]" in run.stderr
@@ -683,7 +690,7 @@ def test_help_tool_is_generated_from_the_schema() -> None:
 
 @pytest.mark.parametrize("topic,needle", [
     ("syntax", "Collections"), ("SCATTER", "gather"), ("vfs", "/v/jobs"),
-    ("collections", "push"), ("jobs", "wait"), ("builtins", "pwd"),
+    ("collections", "push"), ("background", "wait"), ("builtins", "pwd"),
 ])
 def test_help_topics(topic: str, needle: str) -> None:
     run = run_tool(Help, topic, shell=help_shell())

@@ -2,7 +2,7 @@
 
     help               overview: what kaish is, the topics, builtins by family
     help builtins      every builtin with its one-line summary
-    help TOPIC         a short text from TOPICS (syntax, scatter, vfs, jobs)
+    help TOPIC         a short text from TOPICS (syntax, scatter, vfs, background)
     help TOOL          the tool's help, generated from its Schema
     anything else      a pointer back to `help` (exit 0, as in kaish)
 
@@ -151,7 +151,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "syntax": ("Variables, collections, quoting, pipes, control flow", _SYNTAX),
     "scatter": ("Parallel fan-out over items (scatter/gather)", _SCATTER),
     "vfs": ("The virtual filesystem: /v/bin, /v/jobs", _VFS),
-    "jobs": ("Background jobs and their output", _JOBS),
+    "background": ("Background jobs and their output", _JOBS),
 }
 
 TOPIC_ALIASES: dict[str, str] = {
@@ -163,7 +163,7 @@ TOPIC_ALIASES: dict[str, str] = {
     "filesystem": "vfs",
     "fs": "vfs",
     "paths": "vfs",
-    "background": "jobs",
+    "job-control": "background",
 }
 
 _TOOL_LIST_WORDS = ("builtins", "tools", "commands")
@@ -353,7 +353,7 @@ class Help(Tool):
         summary="Show help on kaish topics and builtins",
         params=(
             Param("topic", type="str", positional=True,
-                  help="A topic (syntax, scatter, vfs, jobs, builtins) or a builtin's name"),
+                  help="A topic (syntax, scatter, vfs, background, builtins) or a builtin's name"),
         ),
         examples=(("Overview", "help"), ("The language", "help syntax"),
                   ("One tool", "help grep")),

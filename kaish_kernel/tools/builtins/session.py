@@ -86,8 +86,8 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def _assignments(raw: list[RawArg]) -> Iterator[tuple[str, Value | None, str]]:
-    """Operands of export/alias: (name, value or None, word as written).
+def _assignments(raw: list[RawArg]) -> Iterator[tuple[str, bool, Value]]:
+    """Operands of export/alias: (name, whether a value was given, the value).
 
     `NAME=value` arrives as an "assign" argument carrying the typed value; a
     quoted "NAME=value" (or one after `--`) is a plain word cut at its first
@@ -98,13 +98,13 @@ def _assignments(raw: list[RawArg]) -> Iterator[tuple[str, Value | None, str]]:
             dashdash = True
             continue
         if arg.kind == "assign" and not dashdash:
-            yield arg.name, arg.value, arg.as_word()
+            yield arg.name, True, arg.value
             continue
         if arg.kind in ("short", "long", "named") and not dashdash:
             continue
         word = word_text(arg.as_word())
         name, eq, value = word.partition("=")
-        yield (name, value, word) if eq else (word, None, word)
+        yield (name, True, value) if eq else (word, False, None)
 
 
 def _quote_single(text: str) -> str:
@@ -215,16 +215,16 @@ class Export(Tool):
         if ctx.args.flag("print") or not operands:
             return await self._print(ctx)
         shell = ctx.shell
-        for name, value, _word in operands:
+        for name, given, value in operands:
             problem = name_problem(name)
             if problem is not None:
                 return ctx.error(problem)
-            current = value
-            if current is None and shell.has_var(name):
-                current = shell.get_var(name)
+            current = value if given else shell.get_var(name) if shell.has_var(name) else None
             if is_collection(current):
                 return ctx.error(_collection_refusal(name, current))
-            shell.export_var(name, value)
+            if given and value is None:
+                shell.set_var(name, None)  # export_var(name, None) only marks
+            shell.export_var(name, value if given else None)
         return 0
 
     @staticmethod
@@ -555,8 +555,8 @@ class Alias(Tool):
             return 0
         status = 0
         shown: list[str] = []
-        for name, value, _word in operands:
-            if value is not None:
+        for name, given, value in operands:
+            if given:
                 if not name:
                     return ctx.error(f"`={display(value)}': an alias needs a name")
                 if is_collection(value):
