@@ -307,6 +307,19 @@ def test_set_stops_at_the_first_bad_option() -> None:
     assert not shell.opts.errexit
 
 
+def test_set_long_options_are_usage_errors() -> None:
+    shell = FakeShell()
+    run = run_tool(Set, "--help", shell=shell)
+    assert run.code == 2 and "help set" in run.stderr
+    assert not shell.opts.errexit
+
+
+def test_set_stops_at_double_dash() -> None:
+    shell = FakeShell()
+    assert run_tool(Set, "--", "-e", shell=shell).code == 0
+    assert not shell.opts.errexit
+
+
 def test_bare_set_summarises_non_default_options() -> None:
     shell = FakeShell()
     assert run_tool(Set, shell=shell).out == ""

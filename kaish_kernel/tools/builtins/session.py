@@ -355,12 +355,14 @@ class Push(Tool):
         description=(
             "The target is a variable NAME (not $NAME), or a bracket path into it.\n"
             "Values are appended as they are: a record stays a record. The target\n"
-            "must already exist and be a list; nothing is created on the way."
+            "must already exist and be a list; nothing is created on the way.\n"
+            "Words are not glob-expanded: the target's brackets are a path, not a pattern."
         ),
         examples=(("Append one element", "push xs date"),
                   ("Append a record", "push xs $rec"),
                   ("Append to a nested list", "push services[web][tags] canary")),
         raw=True,
+        patterns_as_data=True,
         category=_CATEGORY,
     )
 
@@ -483,8 +485,12 @@ class Set(Tool):
         while i < len(words):
             word = words[i]
             i += 1
-            if len(word) < 2 or word[0] not in "-+" or word == "--":
-                continue  # positional parameters are not settable here
+            if word == "--":
+                break  # what follows would be positional parameters: not settable here
+            if word.startswith("--"):
+                return ctx.error(f"unrecognized option '{word}'; see 'help set'", 2)
+            if len(word) < 2 or word[0] not in "-+":
+                continue
             enable = word[0] == "-"
             for letter in word[1:]:
                 if letter == "e":
