@@ -196,10 +196,11 @@ def overview(schemas: Iterable[Schema]) -> str:
         "",
         "Topics:",
     ]
-    for name, (summary, _text) in TOPICS.items():
-        lines.append(f"  help {name:<10} {summary}")
-    lines.append(f"  help {'builtins':<10} Every builtin with a one-line summary")
-    lines.append(f"  help {'TOOL':<10} One tool's flags and examples (also TOOL --help)")
+    entries = [(name, summary) for name, (summary, _text) in TOPICS.items()]
+    entries += [("builtins", "Every builtin with a one-line summary"),
+                ("TOOL", "One tool's flags and examples (also TOOL --help)")]
+    width = max(len(name) for name, _ in entries)
+    lines += [f"  help {name:<{width}}  {summary}" for name, summary in entries]
     families = _by_family(schemas)
     if families:
         lines += ["", "Builtins by family:"]
