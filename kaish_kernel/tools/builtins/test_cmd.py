@@ -24,7 +24,7 @@ from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, ValueError_, display, render_float, to_json, type_name
 
-__all__ = ["TOOLS", "Test", "TestError", "evaluate"]
+__all__ = ["TOOLS", "ConditionError", "Test", "evaluate"]
 
 _UNARY = frozenset({"-z", "-n", "-e", "-f", "-d", "-r", "-w", "-x"})
 _BINARY = frozenset({"=", "==", "!=", "-eq", "-ne", "-gt", "-lt", "-ge", "-le"})
@@ -33,7 +33,7 @@ _HINT = "kaish `test` has no -a/-o/() compound — chain with shell `&&`/`||` or
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)\Z", re.I)
 
 
-class TestError(Exception):
+class ConditionError(Exception):
     """A malformed expression or an operand of the wrong shape (exit 2)."""
 
 
@@ -46,7 +46,7 @@ def _word(value: Value) -> str:
     try:
         return display(value)
     except ValueError_ as exc:
-        raise TestError(str(exc)) from None
+        raise ConditionError(str(exc)) from None
 
 
 def _collection_kind(value: Value) -> str | None:
@@ -60,7 +60,7 @@ def _collection_kind(value: Value) -> str | None:
 def _scalar(op: str, value: Value) -> None:
     kind = _collection_kind(value)
     if kind:
-        raise TestError(
+        raise ConditionError(
             f"`{op}` needs a scalar; got a {kind} — use `${{#x}}` for length, "
             "`-list`/`-record` to test shape, or `in` for membership"
         )
@@ -68,7 +68,7 @@ def _scalar(op: str, value: Value) -> None:
 
 def _number(value: Value) -> int | float:
     if isinstance(value, bool) or value is None:
-        raise TestError(f"expected a numeric operand, got {display(value) or 'null'}")
+        raise ConditionError(f"expected a numeric operand, got {display(value) or 'null'}")
     if isinstance(value, int | float):
         return value
     text = _word(value).strip()
@@ -79,7 +79,7 @@ def _number(value: Value) -> int | float:
             pass
         if _NUMBER.match(text):
             return float(text)
-    raise TestError(f"expected a numeric operand, got non-numeric string {text!r}")
+    raise ConditionError(f"expected a numeric operand, got non-numeric string {text!r}")
 
 
 def _equal(left: Value, right: Value) -> bool:
@@ -88,7 +88,7 @@ def _equal(left: Value, right: Value) -> bool:
         return to_json(left) == to_json(right)
     if lk or rk:
         kind, other = (lk, right) if lk else (rk, left)
-        raise TestError(
+        raise ConditionError(
             f"cannot compare a {kind} to a {type_name(other)} with ==/!= — "
             "test membership with `[[ x in $coll ]]`, or compare structures with `jq`"
         )
@@ -110,7 +110,7 @@ def _compare(left: Value, op: str, right: Value) -> bool:
     _scalar(op, right)
     a, b = _number(left), _number(right)
     if (isinstance(a, float) and math.isnan(a)) or (isinstance(b, float) and math.isnan(b)):
-        raise TestError("NaN comparison")
+        raise ConditionError("NaN comparison")
     return {
         "-eq": a == b,
         "-ne": a != b,
@@ -153,7 +153,7 @@ def _unary(ctx: ToolContext, op: str, operand: Value) -> bool:
 
 
 def evaluate(ctx: ToolContext, operands: list[Value]) -> bool:
-    """The truth of a `test` expression; raises TestError for exit 2."""
+    """The truth of a `test` expression; raises ConditionError for exit 2."""
     negate = False
     while len(operands) >= 2 and _word(operands[0]) == "!":
         negate = not negate
@@ -168,36 +168,37 @@ def _primary(ctx: ToolContext, operands: list[Value]) -> bool:
     if count == 1:
         kind = _collection_kind(operands[0])
         if kind:
-            raise TestError(f"operand is a {kind}, not a string; a collection has no truth value")
+            raise ConditionError(f"operand is a {kind}, not a string; a collection has no truth value")
         word = _word(operands[0])
         if word in _UNARY or word in _BINARY or word in _COMPOUND or word == "!":
-            raise TestError(f"'{word}' needs an operand")
+            raise ConditionError(f"'{word}' needs an operand")
         return word != ""
     if count == 2:
         op = _word(operands[0])
         if op in _COMPOUND:
-            raise TestError(f"'{op}' is not supported — {_HINT}")
+            raise ConditionError(f"'{op}' is not supported — {_HINT}")
         if op in _UNARY:
             return _unary(ctx, op, operands[1])
-        raise TestError(f"expected a unary operator (-f, -z, …) before the operand, found '{op}'")
+        raise ConditionError(f"expected a unary operator (-f, -z, …) before the operand, found '{op}'")
     if count == 3:
         op = _word(operands[1])
         if op in _COMPOUND:
-            raise TestError(f"'{op}' is not supported — {_HINT}")
+            raise ConditionError(f"'{op}' is not supported — {_HINT}")
         if op in ("=", "=="):
             return _equal(operands[0], operands[2])
         if op == "!=":
             return not _equal(operands[0], operands[2])
         if op in _BINARY:
             return _compare(operands[0], op, operands[2])
-        raise TestError(f"expected a binary operator (=, !=, -eq, …) between the operands, found '{op}'")
+        raise ConditionError(f"expected a binary operator (=, !=, -eq, …) between the operands, found '{op}'")
     for value in operands:
         if not _collection_kind(value) and _word(value) in _COMPOUND:
-            raise TestError(f"'{_word(value)}' is not supported — {_HINT}")
-    raise TestError(f"too many arguments — {_HINT}")
+            raise ConditionError(f"'{_word(value)}' is not supported — {_HINT}")
+    raise ConditionError(f"too many arguments — {_HINT}")
 
 
 class Test(Tool):
+    __test__ = False  # a shell builtin, not a pytest class
     schema = Schema(
         name="test",
         summary="Evaluate a condition: exit 0 if true, 1 if false, 2 on error",
@@ -223,7 +224,7 @@ class Test(Tool):
     async def run(self, ctx: ToolContext) -> int:
         try:
             return 0 if evaluate(ctx, list(ctx.args.positional)) else 1
-        except TestError as exc:
+        except ConditionError as exc:
             return ctx.error(str(exc), 2)
 
 
