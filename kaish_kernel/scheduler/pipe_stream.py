@@ -13,7 +13,10 @@ plus one slot for a typed value that travels beside the bytes:
 Invariants:
 
 - At most `capacity` unread bytes are held. A write that does not fit is
-  split: what fits goes in at once, the rest waits for the reader.
+  split: what fits goes in at once, the rest waits for the reader. One
+  exception, a hand-off: when a reader is already waiting on an empty pipe
+  for up to `n` bytes, a write may give it up to `n` bytes in one piece
+  (they are as good as read; the next write waits for them to be taken).
 - `PipeReader.read` returns `b""` only when the buffer is drained *and* the
   writer is closed; bytes written before the close are always delivered.
 - Once the reader closes, every write fails with
@@ -80,12 +83,11 @@ async def _wait(waiters: list[asyncio.Future[None]]) -> None:
     try:
         await fut
     finally:
-        if not fut.done():
+        # A woken future was already removed (the wake clears the list).
+        if not fut.done() or fut.cancelled():
             fut.cancel()
-        try:
-            waiters.remove(fut)
-        except ValueError:
-            pass
+            if fut in waiters:
+                waiters.remove(fut)
 
 
 class _PipeState:
@@ -98,6 +100,7 @@ class _PipeState:
         "data_is_value",
         "read_waiters",
         "reader_closed",
+        "reader_wants",
         "size",
         "value",
         "write_waiters",
@@ -111,6 +114,7 @@ class _PipeState:
         self.writer_closed = False
         self.reader_closed = False
         self.read_waiters: list[asyncio.Future[None]] = []
+        self.reader_wants = 0  # how much a reader waiting on an empty pipe asked for
         self.write_waiters: list[asyncio.Future[None]] = []
         self.closed_waiters: list[asyncio.Future[None]] = []
         self.value: object = NO_DATA
@@ -123,6 +127,10 @@ class _PipeState:
         if self.writer_closed:
             raise BrokenPipeError("pipe writer closed")
         free = self.capacity - self.size
+        if self.reader_wants > free and not self.size:
+            # Hand-off: a reader is already waiting for up to this much, so
+            # the bytes go straight to it rather than through the buffer.
+            free = self.reader_wants
         if free <= 0:
             return 0
         n = len(data)
@@ -135,6 +143,7 @@ class _PipeState:
         self.chunks.append(chunk)
         self.size += n
         if self.read_waiters:
+            self.reader_wants = 0
             _wake_all(self.read_waiters)
         return n
 
@@ -311,7 +320,11 @@ class PipeReader(InputStream):
         while not st.size:
             if st.writer_closed or st.reader_closed:
                 return b""
-            await _wait(st.read_waiters)
+            st.reader_wants = max(st.reader_wants, n)
+            try:
+                await _wait(st.read_waiters)
+            finally:
+                st.reader_wants = 0
         return st.take(n)
 
     def read_nowait(self, n: int = READ_CHUNK) -> bytes | None:

@@ -123,17 +123,18 @@ class InputStream(abc.ABC):
         """Iterate lines (each with its `\\n`, if it had one) until EOF."""
         buf = self._pending()
         while True:
+            # Lines already buffered (pushback from readline) come out first.
+            start = 0
+            while (nl := buf.find(b"\n", start)) >= 0:
+                yield bytes(buf[start : nl + 1])
+                start = nl + 1
+            del buf[:start]
             chunk = await self.read()
             if not chunk:
                 if buf:
                     yield bytes(buf)
                 return
             buf += chunk
-            start = 0
-            while (nl := buf.find(b"\n", start)) >= 0:
-                yield bytes(buf[start : nl + 1])
-                start = nl + 1
-            del buf[:start]
 
     async def data(self) -> object:
         """The typed value that came with the bytes, or NO_DATA. Call after EOF."""
