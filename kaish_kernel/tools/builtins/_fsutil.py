@@ -70,11 +70,11 @@ def is_symlink(vfs: Any, path: str) -> bool:
 def read_link(vfs: Any, path: str) -> str:
     """The target text of a symlink; OSError(EINVAL) when `path` is not one."""
     real = host_path(vfs, path)
-    if real is None or not os.path.islink(real):
-        if real is None and not vfs.exists(path):
-            raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), path)
-        raise OSError(errno.EINVAL, "not a symbolic link", path)
-    return os.readlink(real)
+    if real is not None and os.path.islink(real):
+        return os.readlink(real)
+    if not (os.path.lexists(real) if real is not None else vfs.exists(path)):
+        raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    raise OSError(errno.EINVAL, "not a symbolic link", path)
 
 
 def operand_texts(ctx: ToolContext, values: Iterable[Value]) -> list[str] | None:
