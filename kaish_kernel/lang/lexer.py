@@ -1,0 +1,259 @@
+"""The mode-driven lexer: a cursor over the source that yields one token at a time.
+
+The parser calls `peek(mode)` / `next(mode)` with the mode that fits where it
+stands (see lexer_def). Nothing is rewritten or pre-scanned, with one
+exception that shells cannot avoid: a here-document's body sits on the lines
+*after* its `<<WORD` introducer. When the parser meets `<<WORD` it asks
+`read_heredoc_body`, which reads the body lines and records that the newline
+ending the introducer line resumes after the body:
+
+    cat <<A; cat <<B⏎        newline N: resume after B's delimiter line
+    body of A⏎               ─┐
+    A⏎                        │ skipped when the lexer reaches N
+    body of B⏎                │
+    B⏎                       ─┘
+
+Invariant: lexing is a pure function of (position, mode) plus that resume
+table, so the parser may peek and backtrack freely.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kaish_kernel.errors import ErrorCode, KaishSyntaxError
+from kaish_kernel.lang.lexer_def import MODE_RULES, SKIPPED, Mode
+from kaish_kernel.lang.span import Span
+from kaish_kernel.lang.tokens import Token, TokenKind
+
+__all__ = ["HereDocBody", "Lexer", "Mode"]
+
+
+def _compile(rules: list[tuple[TokenKind, str]]) -> tuple[re.Pattern[str], tuple[TokenKind, ...]]:
+    for _, pattern in rules:
+        assert re.compile(pattern).groups == 0, pattern
+    combined = "|".join(f"({pattern})" for _, pattern in rules)
+    return re.compile(combined), tuple(kind for kind, _ in rules)
+
+
+_COMPILED = {mode: _compile(rules) for mode, rules in MODE_RULES.items()}
+
+# A `#` opens a comment only where a word can start (LANGUAGE.md, "Comments").
+_WORD_BOUNDARY = frozenset(" \t\r\n;|&<>(")
+
+_ERROR_KINDS = frozenset(
+    {TokenKind.SQ_OPEN, TokenKind.BAD_DOLLAR, TokenKind.BACKTICK, TokenKind.UNKNOWN}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HereDocBody:
+    """Where a here-document body lies: `[start, end)` excludes the delimiter line."""
+
+    start: int
+    end: int
+
+
+class Lexer:
+    """Tokens on demand over `source[start:end]`; offsets are absolute."""
+
+    __slots__ = ("_cache", "_resume", "end", "last_end", "pos", "source", "start")
+
+    def __init__(self, source: str, start: int = 0, end: int | None = None) -> None:
+        self.source = source
+        self.start = start
+        self.end = len(source) if end is None else end
+        self.pos = start
+        self.last_end = start  # end of the last token `next` returned
+        self._resume: dict[int, int] = {}
+        self._cache: tuple[int, Mode, Token, int] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Lexer pos={self.pos} of {self.start}:{self.end}>"
+
+    # ------------------------------------------------------------------
+    # Token stream
+    # ------------------------------------------------------------------
+
+    def peek(self, mode: Mode) -> Token:
+        """The next token in `mode`, without consuming it."""
+        return self._lex(self.pos, mode)[0]
+
+    def next(self, mode: Mode) -> Token:
+        """Consume and return the next token in `mode`."""
+        tok, after = self._lex(self.pos, mode)
+        self.pos = after
+        self.last_end = tok.end
+        return tok
+
+    def peek_at(self, pos: int, mode: Mode) -> Token:
+        """The token that starts at `pos` in `mode` (two-token lookahead)."""
+        return self._lex(pos, mode)[0]
+
+    def seek(self, pos: int) -> None:
+        self.pos = pos
+        self.last_end = pos
+
+    def _lex(self, pos: int, mode: Mode) -> tuple[Token, int]:
+        cache = self._cache
+        if cache is not None and cache[0] == pos and cache[1] is mode:
+            return cache[2], cache[3]
+        start = pos
+        pattern, kinds = _COMPILED[mode]
+        skipped = SKIPPED[mode]
+        src = self.source
+        end = self.end
+        while True:
+            if pos >= end:
+                tok = Token(TokenKind.EOF, "", Span(end, end))
+                after = end
+                break
+            m = pattern.match(src, pos, end)
+            assert m is not None and m.lastindex is not None  # every mode ends in a catch-all
+            kind = kinds[m.lastindex - 1]
+            stop = m.end()
+            if kind in skipped:
+                if kind is TokenKind.COMMENT and not self._comment_allowed(pos):
+                    raise KaishSyntaxError(
+                        "`#` starts a comment only at the start of a word",
+                        source=src,
+                        offset=pos,
+                        code=ErrorCode.BAD_HASH,
+                        hint='quote the whole word to keep `#` in it (e.g. "$x#3"), '
+                        "or put a space before `#` to start a comment",
+                    )
+                pos = stop
+                continue
+            if kind in _ERROR_KINDS:
+                self._raise_for(kind, pos)
+            tok = Token(kind, m.group(), Span(pos, stop))
+            after = self._resume.get(pos, stop) if kind is TokenKind.NEWLINE else stop
+            break
+        self._cache = (start, mode, tok, after)
+        return tok, after
+
+    def _comment_allowed(self, pos: int) -> bool:
+        return pos == 0 or self.source[pos - 1] in _WORD_BOUNDARY
+
+    def _raise_for(self, kind: TokenKind, pos: int) -> None:
+        src = self.source
+        ch = src[pos]
+        if kind is TokenKind.SQ_OPEN:
+            raise KaishSyntaxError(
+                "unterminated string: missing closing `'`",
+                source=src,
+                offset=pos,
+                code=ErrorCode.UNTERMINATED_STRING,
+                incomplete=True,
+            )
+        if kind is TokenKind.BACKTICK:
+            raise KaishSyntaxError(
+                "backticks are not supported in kaish; use $(cmd) instead",
+                source=src,
+                offset=pos,
+                code=ErrorCode.BACKTICK,
+                hint="write $(cmd) for command substitution",
+            )
+        if kind is TokenKind.BAD_DOLLAR:
+            raise KaishSyntaxError(
+                "`$` must be followed by a name, `{`, `(` or one of ? $ # @ 0-9",
+                source=src,
+                offset=pos,
+                code=ErrorCode.INVALID_CHARACTER,
+                hint="quote it ('$') to use a literal dollar sign",
+            )
+        if ch == "\\":
+            raise KaishSyntaxError(
+                "a backslash outside quotes only continues a line",
+                source=src,
+                offset=pos,
+                code=ErrorCode.INVALID_CHARACTER,
+                hint="quote the word to keep a literal backslash",
+            )
+        shown = ch if ch.isprintable() else f"U+{ord(ch):04X}"
+        raise KaishSyntaxError(
+            f"unexpected character `{shown}`",
+            source=src,
+            offset=pos,
+            code=ErrorCode.INVALID_CHARACTER,
+            hint="quote the word to use it as literal text",
+        )
+
+    # ------------------------------------------------------------------
+    # Here-documents
+    # ------------------------------------------------------------------
+
+    def line_end(self, pos: int) -> int:
+        """Offset of the newline ending the logical line at `pos` (or `end`).
+
+        Quotes, `$( )` bodies, comments and line continuations do not end a
+        line, so a here-doc introducer finds the right newline after them.
+        """
+        src = self.source
+        end = self.end
+        stack: list[str] = []  # '"' for a double-quoted span, '(' for $( )
+        i = pos
+        while i < end:
+            c = src[i]
+            top = stack[-1] if stack else ""
+            if c == "\\":
+                i += 2
+                continue
+            if c == "$" and i + 1 < end and src[i + 1] == "(":
+                stack.append("(")
+                i += 2
+                continue
+            if top == '"':
+                if c == '"':
+                    stack.pop()
+                i += 1
+                continue
+            if c == "'":
+                close = src.find("'", i + 1, end)
+                i = end if close < 0 else close + 1
+                continue
+            if c == '"':
+                stack.append('"')
+            elif c == "(" and top == "(":
+                stack.append("(")
+            elif c == ")" and top == "(":
+                stack.pop()
+            elif c == "#" and (i == 0 or src[i - 1] in _WORD_BOUNDARY):
+                while i < end and src[i] not in "\r\n":
+                    i += 1
+                continue
+            elif c in "\r\n" and not stack:
+                return i
+            i += 1
+        return end
+
+    def read_heredoc_body(self, newline: int, delimiter: str, strip_tabs: bool) -> HereDocBody | None:
+        """Read the body belonging to the line ended at `newline`; None if unterminated.
+
+        Several here-docs on one line read their bodies one after another, in
+        introducer order; the newline then resumes after the last one.
+        """
+        src = self.source
+        end = self.end
+        if newline >= end:
+            return None
+        first = newline + (2 if src.startswith("\r\n", newline) else 1)
+        body_start = self._resume.get(newline, first)
+        i = body_start
+        while i < end:
+            j = i
+            while j < end and src[j] not in "\r\n":
+                j += 1
+            line = src[i:j]
+            if strip_tabs:
+                line = line.lstrip("\t")
+            after = j
+            if j < end:
+                after = j + (2 if src.startswith("\r\n", j) else 1)
+            if line == delimiter:
+                self._resume[newline] = after
+                self._cache = None
+                return HereDocBody(body_start, i)
+            i = after
+        return None

@@ -1,0 +1,171 @@
+"""Pre-run checks that need only the syntax tree (kaish's validator codes).
+
+A script that parses can still be refused before anything runs:
+
+    E012  a bare `$var` / `${...}` as a `for` item (kaish never word-splits)
+    E014  `scatter` in a pipeline with no `gather` (results would be lost)
+    E017  a dotted assignment target: `user.email=x` (brackets: `user[email]`)
+    E018  an assignment target holding `#` (`$abc#3` could never read it)
+    E020  `test` with `-a` / `-o` / `(` / `)` (compose with `&&` / `||`)
+
+`validate` walks every node, `$(...)` bodies and function bodies included,
+and raises the first problem in source order as KaishValidationError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from kaish_kernel.errors import ErrorCode, KaishValidationError
+from kaish_kernel.lang import ast
+from kaish_kernel.values import display
+
+__all__ = ["validate"]
+
+_COMPOUND_OPS = frozenset({"-a", "-o", "(", ")"})
+_COMPOUND_HINT = (
+    "kaish `test` has no -a/-o/() compound — chain with shell `&&`/`||` or use `[[ ... ]]`"
+)
+
+
+def validate(program: ast.Program) -> None:
+    """Raise KaishValidationError for the first E012/E014/E017/E018/E020 problem."""
+    for node in _walk(program):
+        if isinstance(node, ast.For):
+            _check_for(program, node)
+        elif isinstance(node, ast.Assignment):
+            _check_target(program, node)
+        elif isinstance(node, ast.Pipeline):
+            _check_scatter(program, node)
+        elif isinstance(node, ast.Command) and node.name == "test":
+            _check_test(program, node)
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    """Every syntax node under `node`, parents before children, in field order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children: list[Any] = []
+        for f in fields(current):
+            value = getattr(current, f.name)
+            if isinstance(value, tuple):
+                children.extend(v for v in value if is_dataclass(v))
+            elif is_dataclass(value) and not isinstance(value, type):
+                children.append(value)
+        stack.extend(reversed(children))
+
+
+def _fail(program: ast.Program, message: str, code: str, offset: int, hint: str) -> None:
+    raise KaishValidationError(message, source=program.source, offset=offset, code=code, hint=hint)
+
+
+def _check_for(program: ast.Program, loop: ast.For) -> None:
+    for item in loop.items:
+        if isinstance(item, ast.VarRef | ast.VarDefault):
+            _fail(
+                program,
+                "bare variable in for loop iterates once (kaish has no implicit word splitting)",
+                ErrorCode.FOR_BARE_VAR,
+                item.span.start,
+                "wrap it in $(...): for x in $(values $coll), for k in $(keys $coll), "
+                'for w in $(split "$VAR"), for i in $(seq 1 10)',
+            )
+
+
+def _check_target(program: ast.Program, assign: ast.Assignment) -> None:
+    if assign.path:
+        return
+    name = assign.name
+    if "." in name:
+        root, rest = name.split(".", 1)
+        _fail(
+            program,
+            f"'{name}' is not a valid assignment target — kaish uses bracket access, not dots",
+            ErrorCode.DOTTED_TARGET,
+            assign.span.start,
+            f"use `{root}[{rest}]=value`",
+        )
+    if "#" in name:
+        _fail(
+            program,
+            f"'{name}' is not a valid assignment target — a variable name cannot contain `#`",
+            ErrorCode.HASH_NAME,
+            assign.span.start,
+            f"drop the `#`, e.g. `{name.replace('#', '_')}=value`",
+        )
+
+
+def _check_scatter(program: ast.Program, pipe: ast.Pipeline) -> None:
+    names = [s.name for s in pipe.stages if isinstance(s, ast.Command)]
+    if "scatter" in names and "gather" not in names:
+        _fail(
+            program,
+            "scatter without gather — parallel results would be lost",
+            ErrorCode.SCATTER_NO_GATHER,
+            pipe.span.start,
+            "add gather: ... | scatter | cmd | gather",
+        )
+
+
+def _static_text(expr: ast.Expr) -> str | None:
+    if isinstance(expr, ast.Literal):
+        return expr.value if isinstance(expr.value, str) else display(expr.value)
+    if isinstance(expr, ast.Interpolated):
+        pieces = [_static_text(p) if isinstance(p, ast.Literal) else None for p in expr.parts]
+        if any(p is None for p in pieces):
+            return None
+        return "".join(p for p in pieces if p is not None)
+    return None
+
+
+def _argv_words(cmd: ast.Command) -> list[str] | None:
+    """The argument words as `test` sees them, or None if any is computed at runtime."""
+    words: list[str] = []
+    for arg in cmd.args:
+        text: str | None
+        if isinstance(arg, ast.Positional):
+            text = _static_text(arg.value)
+        elif isinstance(arg, ast.ShortFlag):
+            text = "-" + arg.name
+        elif isinstance(arg, ast.LongFlag):
+            text = "--" + arg.name
+        elif isinstance(arg, ast.DoubleDash):
+            text = "--"
+        elif isinstance(arg, ast.NamedArg):
+            value = _static_text(arg.value)
+            text = None if value is None else f"--{arg.name}={value}"
+        else:
+            value = _static_text(arg.value)
+            text = None if value is None else f"{arg.name}={value}"
+        if text is None:
+            return None
+        words.append(text)
+    return words
+
+
+def _check_test(program: ast.Program, cmd: ast.Command) -> None:
+    words = _argv_words(cmd)
+    if words is None:
+        return
+    rest = words
+    while len(rest) >= 2 and rest[0] == "!":
+        rest = rest[1:]
+    found: str | None = None
+    if len(rest) == 2 and rest[0] in _COMPOUND_OPS:
+        found = rest[0]
+    elif len(rest) == 3 and rest[1] in _COMPOUND_OPS:
+        found = rest[1]
+    elif len(rest) > 3:
+        found = next((w for w in rest if w in _COMPOUND_OPS), None)
+    if found is not None:
+        _fail(
+            program,
+            f"test: '{found}' is not supported — {_COMPOUND_HINT}",
+            ErrorCode.TEST_COMPOUND,
+            cmd.span.start,
+            "test EXPR1 && test EXPR2, or [[ EXPR1 && EXPR2 ]]",
+        )
