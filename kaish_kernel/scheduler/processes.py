@@ -64,7 +64,7 @@ DEFAULT_KILL_GRACE: Final = 2.0
 # Pumps move data in big gulps through an enlarged OS pipe from an enlarged OS pipe, so a fast child
 # runs ahead while Python is busy and each wake-up moves more bytes.
 PUMP_PIPE_SIZE: Final = 256 * 1024
-PUMP_READ: Final = 256 * 1024
+PUMP_READ: Final = 128 * 1024  # larger reads cost an mmap per chunk in malloc
 _F_SETPIPE_SZ: Final = 1031  # Linux; absent from older fcntl modules
 
 CODE_NOT_FOUND: Final = 127
@@ -420,10 +420,9 @@ async def run_external(
             for end in owned:
                 end.close()
 
-        if on_spawn is not None:
-            on_spawn(proc.pid)
         return await _supervise(
             proc,
+            on_spawn=on_spawn,
             name=name,
             stdin=stdin,
             stdin_pipe=stdin_pipe,
@@ -441,6 +440,7 @@ async def run_external(
 async def _supervise(
     proc: subprocess.Popen[bytes],
     *,
+    on_spawn: Callable[[int], None] | None,
     name: str,
     stdin: InputStream,
     stdin_pipe: _Fd | None,
@@ -450,20 +450,26 @@ async def _supervise(
     stderr_pipe: _Fd | None,
     kill_grace: float,
 ) -> int:
-    """Pump the child's streams, wait for it, and handle cancellation."""
+    """Pump the child's streams, wait for it, and handle cancellation.
+
+    Whatever interrupts the wait (cancellation, or `on_spawn` raising) ends
+    the child with the TERM/grace/KILL sequence before it propagates.
+    """
     watch = _ExitWatch(proc.pid)
     in_task = out_task = err_task = None
     try:
-        if stdin_pipe is not None:
-            in_task = asyncio.create_task(_pump_stdin(stdin, stdin_pipe, name, stderr))
-        if stdout_pipe is not None:
-            out_task = asyncio.create_task(_pump_stdout(stdout_pipe, stdout))
-        if stderr_pipe is not None:
-            err_task = asyncio.create_task(_pump_stderr(stderr_pipe, stderr))
         try:
+            if on_spawn is not None:
+                on_spawn(proc.pid)
+            if stdin_pipe is not None:
+                in_task = asyncio.create_task(_pump_stdin(stdin, stdin_pipe, name, stderr))
+            if stdout_pipe is not None:
+                out_task = asyncio.create_task(_pump_stdout(stdout_pipe, stdout))
+            if stderr_pipe is not None:
+                err_task = asyncio.create_task(_pump_stderr(stderr_pipe, stderr))
             outputs = [t for t in (out_task, err_task) if t is not None]
             await asyncio.wait([watch.exited, *outputs])
-        except asyncio.CancelledError:
+        except BaseException:
             await _terminate(proc, watch, kill_grace)
             raise
         returncode = proc.wait()  # already exited: reaps at once
