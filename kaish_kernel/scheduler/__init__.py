@@ -6,10 +6,12 @@
     stderr_stream.py  error sinks: channel, callback, fd, capture
     processes.py      one external program as a stage (own process group)
     pipeline.py       PipelineRunner: N stages, N-1 edges, PIPESTATUS
+    job.py            background jobs and the JobManager
 
 This package never imports `lang/` or `tools/`.
 """
 
+from kaish_kernel.scheduler.job import Job, JobId, JobInfo, JobManager, JobStatus
 from kaish_kernel.scheduler.pipe_stream import (
     PIPE_BUFFER_SIZE,
     PipeReader,
@@ -70,6 +72,11 @@ __all__ = [
     "FdInput",
     "FdOutput",
     "InputStream",
+    "Job",
+    "JobId",
+    "JobInfo",
+    "JobManager",
+    "JobStatus",
     "LazyData",
     "NullOutput",
     "OutputStream",
