@@ -1,0 +1,412 @@
+"""jq: the real jq (libjq) as a builtin, speaking jq's command line.
+
+    stdin bytes ─► drain ─► typed value from the pipe? ─ yes ─► its JSON text ─┐
+                                      └──────────── no ─► the text itself ─────┤
+    FILE operands / --path ─────────────────────────────────────────────────────┤
+                                                                                 ▼
+          worker thread: compile (cached) ─► parse (C) ─► run ─► print (C) ─► chunks
+                                                                                 │
+    event loop: chunks ─► ctx.stdout (backpressure) ◄───────────────────────────┘
+                results ─► typed value (one result: it; several: the list)
+
+Input is one JSON document (the text boundary): several documents are an
+error that names `fromjsonl` and `jq -s`; `-s` reads a stream with jq's own
+framing. A typed value from the pipe wins over the text, and a string value
+stays a string (`fromjson '"1"' | jq type` is "string").
+
+Output is jq's: pretty with two spaces by default, `-c` compact, `-r` raw
+strings, one result per line. The stage's typed value is what `$(jq ...)`
+binds: a single result is that value, several are a list of them (so
+`for x in $(jq -r '.[]')` iterates the results), none sets no value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from typing import Final
+
+from kaish_kernel.errors import ErrorCode
+from kaish_kernel.scheduler.stage import NO_DATA, LazyData
+from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.builtins import _jq_engine as engine
+from kaish_kernel.tools.builtins._textio import describe_os_error
+from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.values import Value, ValueError_, coerce_text, display, from_json, to_json
+
+__all__ = ["TOOLS", "Jq", "check_filter"]
+
+_CHUNK: Final = 64 * 1024
+_MAX_KEPT: Final = 256 * 1024 * 1024  # result text kept for the typed value
+_QUEUED_CHUNKS: Final = 4
+_MANUAL: Final = "check the filter syntax: https://jqlang.org/manual/"
+_INDEX_ARRAY_RE: Final = re.compile(r'Cannot index array with string \(?"((?:[^"\\]|\\.)*)"\)?')
+_IDENT_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def check_filter(source: str, names: tuple[str, ...] = ()) -> str | None:
+    """The E007 report for a filter that does not compile, else None.
+
+    For a validator that wants to refuse a script before it runs; the
+    compiled program is cached, so the run that follows pays nothing.
+    """
+    try:
+        engine.compile_program(source, names)
+    except engine.JqCompileError as exc:
+        return _compile_report(exc.messages)
+    except engine.JqUnavailable:
+        return None
+    return None
+
+
+def _compile_report(messages: list[str]) -> str:
+    lines = [m.removeprefix("jq: error: ").removeprefix("jq: ") for m in messages]
+    return f"error [{ErrorCode.JQ_INVALID}]: jq: " + "\n".join(lines) + f"\n  → {_MANUAL}\n"
+
+
+def _runtime_message(message: str) -> str:
+    """A jq error for stderr, with a hint for the usual one-document mistake."""
+    match = _INDEX_ARRAY_RE.match(message)
+    if message.startswith("Cannot "):
+        message = "c" + message[1:]
+    if match is None:
+        return message
+    key = match.group(1)
+    step = f".{key}" if _IDENT_RE.match(key) else f'.["{key}"]'
+    return (
+        f"{message} — the input is one array, not a stream of its elements;"
+        f" try '.[] | {step}'"
+    )
+
+
+class _Channel:
+    """Hands output from the worker thread to the event loop, with backpressure.
+
+    The worker blocks while `_QUEUED_CHUNKS` chunks wait to be written; it
+    gives up (returns False) once `stop` is set: the reader left, or the
+    stage was cancelled.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        self._slots = threading.Semaphore(_QUEUED_CHUNKS)
+        self.stop = threading.Event()
+
+    def _post(self, item: tuple[str, object]) -> bool:
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the loop is gone
+            self.stop.set()
+            return False
+        return True
+
+    def put(self, chunk: bytes) -> bool:
+        """Worker side: queue an output chunk, waiting for room."""
+        while not self._slots.acquire(timeout=0.05):
+            if self.stop.is_set():
+                return False
+        if self.stop.is_set():
+            self._slots.release()
+            return False
+        return self._post(("out", chunk))
+
+    def put_error(self, data: bytes) -> None:
+        self._post(("err", data))
+
+    def finish(self, result: object) -> None:
+        self._post(("done", result))
+
+    async def get(self) -> tuple[str, object]:
+        kind, payload = await self._queue.get()
+        if kind == "out":
+            self._slots.release()
+        return kind, payload
+
+
+class _Collector:
+    """Worker-side result handling: batches output, keeps results for the value."""
+
+    def __init__(self, channel: _Channel, *, newline: bool, keep: bool, stream: bool) -> None:
+        self._channel = channel
+        self._newline = newline
+        self._stream = stream
+        self._buffer: list[bytes] = []
+        self._size = 0
+        self.kept: list[tuple[bytes, bool]] | None = [] if keep else None
+        self._kept_size = 0
+
+    def on_result(self, text: bytes, is_raw: bool) -> bool:
+        if self.kept is not None:
+            self._kept_size += len(text)
+            if self._kept_size > _MAX_KEPT and self._stream:
+                self.kept = None  # too big to keep as a value; the text still flows
+            else:
+                self.kept.append((text, is_raw))
+        if not self._stream:
+            return True
+        self._buffer.append(text)
+        self._size += len(text) + 1
+        if self._newline:
+            self._buffer.append(b"\n")
+        if self._size >= _CHUNK:
+            return self.flush()
+        return True
+
+    def on_stderr(self, data: bytes) -> None:
+        self.flush()
+        self._channel.put_error(data)
+
+    def flush(self) -> bool:
+        if not self._buffer:
+            return True
+        chunk = b"".join(self._buffer)
+        self._buffer.clear()
+        self._size = 0
+        return self._channel.put(chunk)
+
+
+def _result_value(kept: list[tuple[bytes, bool]]) -> Value:
+    def one(text: bytes, is_raw: bool) -> Value:
+        return text.decode("utf-8", "replace") if is_raw else json.loads(text)
+
+    if len(kept) == 1:
+        return one(*kept[0])
+    return [one(text, is_raw) for text, is_raw in kept]
+
+
+class Jq(Tool):
+    schema = Schema(
+        name="jq",
+        summary="Query and transform JSON with jq (built in: libjq, no external binary)",
+        usage="jq [OPTIONS] FILTER [FILE]...",
+        description=(
+            "Runs a jq filter over one JSON document: the typed value piped in by a\n"
+            "kaish builtin (fromjson, gather, seq, ...), else the text on stdin, else\n"
+            "the FILE operands. Several documents (JSONL) are refused: convert with\n"
+            "fromjsonl, or slurp them into one array with -s.\n"
+            "`$(jq ...)` binds the result as a value: one result is that value,\n"
+            "several are a list (so `for x in $(jq -r '.[]')` iterates them).\n"
+            "Bind kaish values into the filter with --arg (a string) and --argjson\n"
+            "(JSON text, or a typed value as is)."
+        ),
+        params=(
+            Param("raw-output", short="r", aliases=("raw",),
+                  help="Print strings without quotes"),
+            Param("join-output", short="j",
+                  help="Like -r, and print no newline after each result"),
+            Param("compact-output", short="c", aliases=("compact",),
+                  help="One line per result instead of pretty-printing"),
+            Param("null-input", short="n", aliases=("null_input",),
+                  help="Run once with null as the input; do not read stdin"),
+            Param("slurp", short="s",
+                  help="Read every document of the input into one array"),
+            Param("raw-input", short="R",
+                  help="Each line of input is a string (the whole text with -s)"),
+            Param("exit-status", short="e",
+                  help="Exit 1 if the last result is false or null, 4 if there is none"),
+            Param("sort-keys", short="S", help="Print object keys in sorted order"),
+            Param("ascii-output", short="a", help="Escape every non-ASCII character"),
+            Param("tab", help="Indent with a tab"),
+            Param("indent", type="int", metavar="n", help="Indent with n spaces (0-7)"),
+            Param("arg", type="any", repeatable=True, consumes=2, metavar="name value",
+                  help="Bind $name to the string value (repeatable)"),
+            Param("argjson", type="any", repeatable=True, consumes=2, metavar="name json",
+                  help="Bind $name to a JSON value (repeatable)"),
+            Param("path", type="str", metavar="file", help="Read this file instead of stdin"),
+            Param("filter", type="any", positional=True, required=True,
+                  help="The jq filter"),
+            Param("files", type="any", positional=True, variadic=True, metavar="file",
+                  help="Files to read instead of stdin"),
+        ),
+        examples=(
+            ("Pick a field", "cat user.json | jq -r '.name'"),
+            ("Filter a list", "gather | jq '[.[] | select(.ok)] | length'"),
+            ("Compact output, one result per line", "jq -c '.items[]' data.json"),
+            ("From a variable", "jq -r '.name' <<< \"$RESULT\""),
+            ("Bind kaish values", "jq -n --arg who amy --argjson n 3 '{who: $who, n: $n}'"),
+            ("Slurp a JSONL stream", "cat events.jsonl | jq -s 'length'"),
+        ),
+        json_output=True,
+        category="json",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        source = args.positional[0]
+        source = source if isinstance(source, str) else display(source)
+        files = [v if isinstance(v, str) else display(v) for v in args.positional[1:]]
+        if args.get("path"):
+            files.insert(0, args.get("path"))
+        try:
+            names, arguments = _bindings(args.get("arg") or [], args.get("argjson") or [])
+        except ValueError_ as exc:
+            return ctx.error(str(exc))
+        as_json = args.json
+        style = engine.DumpStyle(
+            raw=args.flag("raw-output") and not as_json,
+            join=args.flag("join-output") and not as_json,
+            compact=args.flag("compact-output") or as_json,
+            ascii=args.flag("ascii-output"),
+            sort_keys=args.flag("sort-keys"),
+            tab=args.flag("tab"),
+            indent=2 if args.get("indent") is None else max(0, int(args.get("indent"))),
+        )
+        feeds = await self._feeds(ctx, files)
+        if isinstance(feeds, int):
+            return feeds
+        return await self._run(ctx, source, names, arguments, feeds, style)
+
+    async def _feeds(self, ctx: ToolContext, files: list[str]) -> list[engine.Feed] | int:
+        """What to run on: null, the files, the piped value or the piped text."""
+        args = ctx.args
+        slurp = args.flag("slurp")
+        kind = "raw" if args.flag("raw-input") else "json"
+        if args.flag("null-input"):
+            return [engine.Feed("null", slurp=slurp)]
+        if files:
+            feeds: list[engine.Feed] = []
+            for name in files:
+                if name == "-":
+                    data = await ctx.stdin.read_all()
+                else:
+                    try:
+                        data = ctx.shell.vfs.read_bytes(ctx.shell.resolve_path(name))
+                    except OSError as exc:
+                        return ctx.error(f"{name}: {describe_os_error(exc)}")
+                if not _is_text(ctx, data, name):
+                    return 1
+                feeds.append(engine.Feed(kind, data, slurp, "stdin" if name == "-" else name))
+            if slurp and len(feeds) > 1:  # one stream across the files, as jq reads them
+                joined = b"\n".join(f.data for f in feeds)
+                return [engine.Feed(kind, joined, True, feeds[0].name)]
+            return feeds
+        data = await ctx.stdin.read_all()
+        value = await ctx.stdin.data()
+        if value is not NO_DATA and kind == "json":
+            text = to_json(value).encode("utf-8")
+            return [engine.Feed("json", b"[" + text + b"]" if slurp else text)]
+        if not _is_text(ctx, data, "input"):
+            return 1
+        return [engine.Feed(kind, data, slurp)]
+
+    async def _run(
+        self,
+        ctx: ToolContext,
+        source: str,
+        names: tuple[str, ...],
+        arguments: bytes,
+        feeds: list[engine.Feed],
+        style: engine.DumpStyle,
+    ) -> int:
+        as_json = ctx.args.json
+        channel = _Channel(asyncio.get_running_loop())
+        collector = _Collector(
+            channel, newline=not style.join, keep=True, stream=not as_json
+        )
+
+        def work() -> None:
+            try:
+                program = engine.compile_program(source, names, arguments.decode("utf-8"))
+                outcome: object = program.run(
+                    feeds, arguments, style, collector.on_result, collector.on_stderr, channel.stop
+                )
+                collector.flush()
+            except BaseException as exc:  # reported on the loop side
+                outcome = exc
+            channel.finish(outcome)
+
+        threading.Thread(target=work, name="kaish-jq", daemon=True).start()
+        broken = False
+        try:
+            while True:
+                kind, payload = await channel.get()
+                if kind == "out":
+                    if broken:
+                        continue
+                    try:
+                        await ctx.stdout.write(payload)  # type: ignore[arg-type]
+                    except BrokenPipeError:
+                        broken = True
+                        channel.stop.set()
+                elif kind == "err":
+                    ctx.stderr.write(payload)  # type: ignore[arg-type]
+                else:
+                    outcome = payload
+                    break
+        except BaseException:
+            channel.stop.set()
+            raise
+        if broken:
+            return 0
+        return await self._finish(ctx, outcome, collector)
+
+    async def _finish(self, ctx: ToolContext, outcome: object, collector: _Collector) -> int:
+        if isinstance(outcome, engine.JqCompileError):
+            ctx.stderr.write(_compile_report(outcome.messages))
+            return 1
+        if isinstance(outcome, engine.JqInputError | engine.JqUnavailable):
+            return ctx.error(str(outcome))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert isinstance(outcome, engine.RunOutcome)
+        kept = collector.kept
+        if outcome.results and kept is not None:
+            if ctx.args.json:
+                value = _result_value(kept)
+                await ctx.emit_value(value)
+            else:
+                ctx.stdout.set_data(LazyData(lambda: _result_value(kept)), is_value=True)
+        if outcome.halted:
+            if outcome.error:
+                ctx.stderr.write(outcome.error)
+            return outcome.halt_code
+        if outcome.error is not None:
+            return ctx.error("error: " + _runtime_message(outcome.error))
+        if ctx.args.flag("exit-status"):
+            if outcome.results == 0:
+                return 4
+            return 1 if outcome.last_was_falsy else 0
+        return 0
+
+
+def _is_text(ctx: ToolContext, data: bytes, what: str) -> bool:
+    """jq reads text: binary input is a loud error, never silently replaced."""
+    if data.isascii():
+        return True
+    try:
+        coerce_text(data, what)
+    except ValueError_ as exc:
+        ctx.error(str(exc))
+        return False
+    return True
+
+
+def _bindings(
+    arg_pairs: list[list[Value]], argjson_pairs: list[list[Value]]
+) -> tuple[tuple[str, ...], bytes]:
+    """Variable names in order, and the JSON object of their values (with $ARGS).
+
+    `--arg` values are strings (a number or a collection as kaish prints it);
+    `--argjson` takes JSON text, or a typed value as it is.
+    """
+    named: dict[str, Value] = {}
+    for name, value in arg_pairs:
+        named[display(name)] = value if isinstance(value, str) else display(value)
+    for name, value in argjson_pairs:
+        label = display(name)
+        if isinstance(value, str):
+            try:
+                named[label] = from_json(value)
+            except ValueError_ as exc:
+                raise ValueError_(f"--argjson {label}: {exc}") from None
+        else:
+            named[label] = value
+    arguments = dict(named)
+    arguments["ARGS"] = {"positional": [], "named": named}
+    return tuple(named), to_json(arguments).encode("utf-8")
+
+
+TOOLS = (Jq,)
