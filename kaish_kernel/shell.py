@@ -136,6 +136,83 @@ class Shell:
     def set_var(self, name: str, value: Value) -> None:
         self.session.set_var(name, value)
 
+    # -- read-only views for front ends (notebook completion, inspection) --
+    # Completion and inspection must answer from the session's real tables
+    # and the tools' declared schemas, never by running code.
+
+    def builtin_names(self) -> list[str]:
+        """Every builtin command name (aliases of a tool included), sorted."""
+        return self.registry.names()
+
+    def function_names(self) -> list[str]:
+        return self.session.function_names()
+
+    def alias_names(self) -> list[str]:
+        return sorted(self.session.aliases)
+
+    def alias_value(self, name: str) -> str | None:
+        return self.session.aliases.get(name)
+
+    def variable_names(self) -> list[str]:
+        """Every visible variable name (locals shadow globals), sorted."""
+        return sorted(self.session.variables())
+
+    def has_var(self, name: str) -> bool:
+        return self.session.has_var(name)
+
+    def job_ids(self) -> list[int]:
+        return list(self.jobs.list_ids()) if self.jobs is not None else []
+
+    def tool_schema(self, name: str) -> Any:
+        """The builtin's Schema (kaish_kernel.tools.schema.Schema), or None."""
+        tool = self.registry.get(name)
+        return None if tool is None else tool.schema
+
+    def tool_help(self, name: str) -> str | None:
+        """`help NAME` text, rendered from the tool's schema; None if no such builtin."""
+        from kaish_kernel.tools.schema import format_help
+
+        schema = self.tool_schema(name)
+        return None if schema is None else format_help(schema)
+
+    def tool_flags(self, name: str) -> list[tuple[str, str]]:
+        """(spelling, help) for every flag the builtin accepts, `--help` last."""
+        schema = self.tool_schema(name)
+        if schema is None or schema.raw:
+            return []
+        out = [(spelling, p.help) for p in schema.flags for spelling in p.spellings()]
+        seen = {spelling for spelling, _ in out}
+        if schema.json_output and "--json" not in seen:
+            out.append(("--json", "Emit the structured (JSON) form of the output."))
+        if "--help" not in seen:
+            out.append(("--help", "Show this tool's help."))
+        return out
+
+    def is_complete(self, source: str) -> tuple[str, str]:
+        """("complete" | "incomplete" | "invalid", indent), from the real parser."""
+        from kaish_kernel.lang.parser import is_complete
+
+        return is_complete(source)
+
+    def resolve_path(self, path: str) -> str:
+        """`path` made absolute against the cwd, `~` expanded."""
+        return self.session.resolve_path(path)
+
+    def list_dir(self, path: str) -> list[tuple[str, bool]]:
+        """(name, is_dir) for entries of `path` (through the VFS); [] when unreadable."""
+        target = self.session.resolve_path(path or ".")
+        try:
+            entries = self.vfs.listdir(target)
+        except (OSError, ValueError):
+            return []
+        out = []
+        for entry in entries:
+            is_dir = entry.is_dir
+            if entry.kind == "symlink":
+                is_dir = self.vfs.is_dir(target.rstrip("/") + "/" + entry.name)
+            out.append((entry.name, is_dir))
+        return out
+
     async def execute(
         self,
         source: str,

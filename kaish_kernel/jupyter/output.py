@@ -1,0 +1,347 @@
+"""Output on its way to the notebook: coalesced, decoded, capped, to the right cell.
+
+    Shell sinks ─ bytes ─► StreamCoalescer.write(name, data)
+                             │ incremental UTF-8 decode (a character split across
+                             │ writes waits for its last byte)
+                             │ cap: past `limit` bytes, nothing more is shown;
+                             │      everything goes to a spill file instead
+                             ▼
+                           pending [(stdout, "…"), (stderr, "…"), …]   order kept
+                             │ flush: FIRST_DELAY after the first write, then at
+                             │ most every INTERVAL, at once past MAX_PENDING
+                             ▼
+                           send("stream", {"name", "text"}, parent)   explicit parent
+
+Why coalesce: one message per write would flood the iopub socket (ipykernel
+drops messages beyond 1,000 queued) and the browser; one message at the end
+would show nothing while the command runs. Why an explicit parent: in a
+wrapper kernel only messages sent through the kernel's session reach a cell,
+and a background job's output must reach the cell that started it, not the
+one running now.
+
+`JobView` is that background-job half: a status line (display_data with a
+display_id, updated in place when the job ends) and a coalescer bound to the
+starting cell's parent header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from kaish_kernel.jupyter.display import job_status_bundle
+
+__all__ = [
+    "DEFAULT_OUTPUT_LIMIT",
+    "FIRST_DELAY",
+    "INTERVAL",
+    "MAX_PENDING",
+    "JobView",
+    "Send",
+    "SpillTarget",
+    "StreamCoalescer",
+    "human_size",
+]
+
+FIRST_DELAY = 0.02  # a quick cell's whole output goes out as one message
+INTERVAL = 0.05  # then at most this long between flushes
+MAX_PENDING = 1 << 20  # characters: flush at once beyond this
+DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes shown per cell before the cap note
+
+
+class Send(Protocol):
+    def __call__(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None: ...
+
+
+class SpillTarget(Protocol):
+    """Where a capped cell's full output goes (see cellfs.CellOutputStore)."""
+
+    def open(self, name: str) -> tuple[str, Callable[[bytes], None]]:
+        """Start the file for stream `name`: (the path to tell the user, a writer)."""
+        ...
+
+    def close(self) -> None:
+        """The producer has finished: close the files."""
+        ...
+
+
+def human_size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    raise AssertionError("unreachable")
+
+
+class StreamCoalescer:
+    """Batches one producer's stdout/stderr into `stream` messages for one parent.
+
+    Not thread-safe: every call happens on the kernel's event loop.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        parent: dict[str, Any],
+        *,
+        limit: int = DEFAULT_OUTPUT_LIMIT,
+        spill: SpillTarget | None = None,
+        cap_hint: str = "",
+        first_delay: float = FIRST_DELAY,
+        interval: float = INTERVAL,
+        max_pending: int = MAX_PENDING,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self.parent = parent
+        self._limit = limit if limit > 0 else 0
+        self._spill = spill
+        self._cap_hint = cap_hint
+        self._first_delay = first_delay
+        self._interval = interval
+        self._max_pending = max_pending
+        self._clock = clock
+        self._decoders: dict[str, codecs.IncrementalDecoder] = {}
+        self._pending: list[list[str]] = []  # [name, text] segments, in order
+        self._pending_chars = 0
+        self._last_flush: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._shown = 0  # bytes let through the cap
+        self.received = 0  # bytes written, capped or not
+        self.capped = False
+        self._kept: dict[str, list[bytes]] = {}  # shown bytes, for the spill file
+        self._spill_writers: dict[str, Callable[[bytes], None]] = {}
+        self.spill_paths: dict[str, str] = {}
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"<StreamCoalescer received={self.received} pending={self._pending_chars} capped={self.capped}>"
+
+    # -- input -----------------------------------------------------------------
+    def write(self, name: str, data: bytes) -> None:
+        """Take bytes from stream `name` ("stdout" or "stderr")."""
+        if not data or self.closed:
+            return
+        self.received += len(data)
+        if self.capped:
+            self._to_spill(name, data)
+            return
+        if self._limit and self._shown + len(data) > self._limit:
+            room = self._limit - self._shown
+            self._take(name, data[:room])
+            self._start_cap()
+            self._to_spill(name, data[room:])
+            return
+        self._take(name, data)
+
+    def write_stdout(self, data: bytes) -> None:
+        self.write("stdout", data)
+
+    def write_stderr(self, data: bytes) -> None:
+        self.write("stderr", data)
+
+    def _take(self, name: str, data: bytes) -> None:
+        self._shown += len(data)
+        if self._spill is not None and self._limit:
+            self._kept.setdefault(name, []).append(bytes(data))
+        decoder = self._decoders.get(name)
+        if decoder is None:
+            decoder = self._decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
+        self._append(name, decoder.decode(data))
+
+    def _append(self, name: str, text: str) -> None:
+        if not text:
+            return
+        if self._pending and self._pending[-1][0] == name:
+            self._pending[-1][1] += text
+        else:
+            self._pending.append([name, text])
+        self._pending_chars += len(text)
+        if self._pending_chars >= self._max_pending:
+            self.flush()
+        else:
+            self._schedule()
+
+    # -- the cap -----------------------------------------------------------------
+    def _start_cap(self) -> None:
+        self.capped = True
+        for name in list(self._decoders):
+            self._append(name, self._decoders[name].decode(b"", final=True))
+        self._decoders.clear()
+        where = ""
+        if self._spill is not None:
+            for name, chunks in self._kept.items():
+                self._open_spill(name, b"".join(chunks))
+            self._kept.clear()
+            where = " The full output is kept while the kernel runs"
+            if self.spill_paths:
+                where += ": " + ", ".join(f"cat {p}" for p in self.spill_paths.values())
+            where += "."
+        note = f"\n[kaish] output beyond {human_size(self._limit)} is not shown.{where}"
+        if self._cap_hint:
+            note += f" {self._cap_hint}"
+        self._append("stderr", note + "\n")
+
+    def _open_spill(self, name: str, head: bytes) -> None:
+        assert self._spill is not None
+        try:
+            path, writer = self._spill.open(name)
+        except OSError:
+            return
+        self.spill_paths[name] = path
+        self._spill_writers[name] = writer
+        if head:
+            writer(head)
+
+    def _to_spill(self, name: str, data: bytes) -> None:
+        if self._spill is None or not data:
+            return
+        if name not in self._spill_writers:
+            self._open_spill(name, b"")
+        writer = self._spill_writers.get(name)
+        if writer is not None:
+            try:
+                writer(data)
+            except OSError:
+                self._spill_writers.pop(name, None)
+
+    # -- output ----------------------------------------------------------------
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            return
+        now = self._clock()
+        if self._last_flush is None:
+            delay = self._first_delay
+        else:
+            delay = max(0.0, self._last_flush + self._interval - now)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Send everything pending now, one message per run of one stream."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending:
+            return
+        segments, self._pending, self._pending_chars = self._pending, [], 0
+        self._last_flush = self._clock()
+        for name, text in segments:
+            self._send("stream", {"name": name, "text": text}, self.parent)
+
+    def settle(self) -> None:
+        """Decode what the decoders still hold (the producer has finished)."""
+        for name in list(self._decoders):
+            self._append(name, self._decoders[name].decode(b"", final=True))
+            self._decoders[name].reset()
+
+    def drop_pending(self, name: str) -> None:
+        """Forget unsent text of stream `name` (the kernel reports it another way)."""
+        kept = [seg for seg in self._pending if seg[0] != name]
+        self._pending = kept
+        self._pending_chars = sum(len(t) for _, t in kept)
+
+    def drop_trailing(self, name: str, candidates: list[str]) -> bool:
+        """Remove a trailing unsent `candidate` (plus newline) from stream `name`.
+
+        Used when the last command's typed value is about to be shown as an
+        execute_result: its text form should not appear twice."""
+        self.settle()
+        if not self._pending or self._pending[-1][0] != name:
+            return False
+        text = self._pending[-1][1]
+        for candidate in candidates:
+            for tail in (candidate + "\n", candidate):
+                if text.endswith(tail):
+                    rest = text[: len(text) - len(tail)]
+                    self._pending_chars -= len(tail)
+                    if rest:
+                        self._pending[-1][1] = rest
+                    else:
+                        self._pending.pop()
+                    return True
+        return False
+
+    def take_partial_line(self) -> str:
+        """Take an unfinished last line (a `read -p` prompt) out of the pending text."""
+        self.settle()
+        if not self._pending:
+            return ""
+        text = self._pending[-1][1]
+        if text.endswith("\n"):
+            return ""
+        head, newline, line = text.rpartition("\n")
+        if newline:
+            self._pending[-1][1] = head + newline
+        else:
+            self._pending.pop()
+        self._pending_chars -= len(line)
+        return line
+
+    def close(self) -> None:
+        """Final flush; later writes are ignored."""
+        if self.closed:
+            return
+        self.settle()
+        self.flush()
+        self.closed = True
+        if self._spill is not None:
+            self._spill.close()
+
+
+class JobView:
+    """A background job as shown in the cell that started it.
+
+    The status line is display_data with a display_id: `[1] running  cmd`,
+    replaced in place by `[1] done:0 (2.01s)  cmd` when the job ends. The
+    job's output streams under the starting cell's parent header.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        parent: dict[str, Any],
+        *,
+        job_id: int,
+        command: str,
+        display_id: str,
+        limit: int = DEFAULT_OUTPUT_LIMIT,
+    ) -> None:
+        self._send = send
+        self.parent = parent
+        self.job_id = job_id
+        self.command = command
+        self.display_id = display_id
+        self.output = StreamCoalescer(
+            send,
+            parent,
+            limit=limit,
+            cap_hint=f"The job's output stays readable: cat /v/jobs/{job_id}/stdout",
+        )
+
+    def __repr__(self) -> str:
+        return f"<JobView {self.job_id} {self.command!r}>"
+
+    def show(self, status: str = "running") -> None:
+        self._publish("display_data", status, None)
+
+    def tee(self, name: str, data: bytes) -> None:
+        self.output.write(name, data)
+
+    def finish(self, status: str, seconds: float | None) -> None:
+        self.output.close()
+        self._publish("update_display_data", status, seconds)
+
+    def _publish(self, msg_type: str, status: str, seconds: float | None) -> None:
+        content = {
+            "data": job_status_bundle(self.job_id, self.command, status, seconds),
+            "metadata": {},
+            "transient": {"display_id": self.display_id},
+        }
+        self._send(msg_type, content, self.parent)
