@@ -50,6 +50,7 @@ from kaish_kernel.values import Value
 __all__ = ["TOOLS", "Grep", "build_matcher"]
 
 STDIN_LABEL = "(standard input)"
+_REGEX_META = re.compile(r"[.^$*+?()\[\]{}|\\]")
 
 
 def build_matcher(
@@ -107,6 +108,7 @@ class _Run:
     """Per-invocation settings and totals."""
 
     regex: re.Pattern[str]
+    lowered: re.Pattern[str] | None  # -i on a literal: search ASCII text lower-cased
     invert: bool
     count: bool
     only: bool
@@ -250,6 +252,7 @@ class Grep(TextTool):
         count, files_only = args.flag("count"), args.flag("files-with-matches")
         run = _Run(
             regex=regex,
+            lowered=self._lowered(patterns, args) if args.flag("ignore-case") else None,
             invert=args.flag("invert"),
             count=count,
             only=args.flag("only-matching"),
@@ -379,10 +382,10 @@ class Grep(TextTool):
             await out.write(f"{state.label}\n".encode())
 
     @staticmethod
-    def _take(run: _Run, state: _FileState) -> None:
-        """Count one selected line, noting when a limit says stop."""
-        state.selected += 1
-        run.selected_total += 1
+    def _take(run: _Run, state: _FileState, lines: int = 1) -> None:
+        """Count selected lines, noting when a limit says stop."""
+        state.selected += lines
+        run.selected_total += lines
         if run.max_count is not None and state.selected >= run.max_count:
             state.capped = True
         if run.quiet:
@@ -390,17 +393,37 @@ class Grep(TextTool):
         elif run.files_only:
             state.stop = True
 
+    @staticmethod
+    def _lowered(patterns: list[str], args: Any) -> re.Pattern[str] | None:
+        """For -i with literal patterns: the same search, case-sensitive, on lower-cased text.
+
+        Python's case-insensitive matching is several times slower than a plain
+        literal search; on ASCII text lower-casing first gives the same lines.
+        """
+        fixed = args.flag("fixed-strings")
+        if not fixed and any(_REGEX_META.search(p) for p in patterns):
+            return None
+        return build_matcher(
+            [p.lower() for p in patterns], extended=True, fixed=True,
+            ignore_case=False, word=args.flag("word-regexp"),
+        )
+
     def _fast(self, run: _Run, state: _FileState, text: str) -> str:
         """No context, no --json: jump from match to match."""
+        regex, haystack = run.regex, text
+        if run.lowered is not None and text.isascii():
+            regex, haystack = run.lowered, text.lower()
+        if run.invert and not run.numbers and not run.only:
+            return self._fast_invert(run, state, text, matching_lines(regex, haystack))
         emit = not (run.count or run.quiet or run.files_only)
         parts: list[str] = []
         prefix = f"{state.label}:" if run.names else ""
-        numbers, regex = run.numbers, run.regex
+        numbers = run.numbers
         line, counted = state.line + 1, 0
         if run.invert:
-            spans = _unmatched_lines(regex, text)
+            spans = _unmatched_lines(regex, haystack)
         else:
-            spans = matching_lines(regex, text)
+            spans = matching_lines(regex, haystack)
         for start, end in spans:
             self._take(run, state)
             if emit:
@@ -413,10 +436,46 @@ class Grep(TextTool):
                     parts.append(f"{lead}{text[start:end]}\n")
                 elif not run.invert:
                     parts.extend(
-                        f"{lead}{m.group()}\n"
-                        for m in regex.finditer(text, start, end)
+                        f"{lead}{text[m.start():m.end()]}\n"
+                        for m in regex.finditer(haystack, start, end)
                         if m.end() > m.start()
                     )
+            if state.capped or state.stop or run.done:
+                state.stop = True
+                break
+        return "".join(parts)
+
+    def _fast_invert(
+        self, run: _Run, state: _FileState, text: str, hits: Iterator[tuple[int, int]]
+    ) -> str:
+        """-v without -n/-o: copy the stretches between matching lines whole."""
+        emit = not (run.count or run.quiet or run.files_only)
+        parts: list[str] = []
+        prefix = f"{state.label}:" if run.names else ""
+        size, pos = len(text), 0
+        while pos < size:
+            hit_start, hit_end = next(hits, (size, size))
+            stretch = text[pos:hit_start]
+            pos = hit_end + 1
+            if not stretch:
+                continue
+            if not stretch.endswith("\n"):
+                stretch += "\n"
+            lines = stretch.count("\n")
+            if run.max_count is not None:
+                room = run.max_count - state.selected
+                if lines >= room:
+                    cut = -1
+                    for _ in range(room):
+                        cut = stretch.index("\n", cut + 1)
+                    stretch, lines = stretch[: cut + 1], room
+            if not lines:
+                continue
+            self._take(run, state, lines)
+            if emit:
+                if prefix:
+                    stretch = prefix + stretch[:-1].replace("\n", "\n" + prefix) + "\n"
+                parts.append(stretch)
             if state.capped or state.stop or run.done:
                 state.stop = True
                 break

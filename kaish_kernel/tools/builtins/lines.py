@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import codecs
 import functools
+import operator
 import re
 from collections.abc import Callable
-from itertools import groupby
+from itertools import compress
 from typing import Any, Final
 
 from kaish_kernel.scheduler.stage import LazyData
@@ -48,12 +49,12 @@ _PATHS = Param(
 _WRITE_LINES: Final = 8192  # lines per write when printing a sorted list
 
 
-async def _read_lines(ctx: ToolContext, names: list[str]) -> list[bytes] | None:
-    """Every line of every operand (stdin when none), validated as UTF-8.
+async def _read_texts(ctx: ToolContext, names: list[str]) -> list[bytes] | None:
+    """The whole content of every operand (stdin when none), validated as UTF-8.
 
     Returns None after reporting an unreadable operand (the tool fails).
     """
-    lines: list[bytes] = []
+    texts: list[bytes] = []
     for name in names or ["-"]:
         try:
             stream = open_operand(ctx, name)
@@ -65,8 +66,16 @@ async def _read_lines(ctx: ToolContext, names: list[str]) -> list[bytes] | None:
         finally:
             close_input(ctx, stream)
         ensure_text(data, STDIN_NAME if name == "-" else name)
-        lines.extend(split_lines(data))
-    return lines
+        if data:
+            texts.append(data)
+    return texts
+
+
+def run_starts(keys: list[Any]) -> list[int]:
+    """Indexes where a run of equal adjacent keys begins (C-level, no Python loop)."""
+    if not keys:
+        return []
+    return [0, *compress(range(1, len(keys)), map(operator.ne, keys[1:], keys[:-1]))]
 
 
 async def _write_lines(out: Output, lines: list[bytes]) -> None:
@@ -77,16 +86,23 @@ async def _write_lines(out: Output, lines: list[bytes]) -> None:
 
 # ---------------------------------------------------------------- sort
 
-_NUMBER_RE: Final = re.compile(rb"[ \t\n\r\f\v]*([+-]?[0-9]*(?:\.[0-9]*)?)")
+# A line's leading number: blanks, an optional sign, digits with an optional
+# fraction. The group is empty (-> 0) when a line starts with no number.
+_NUMBER_RE: Final = re.compile(rb"^[ \t\r\f\v]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))?", re.M)
 
 
 def leading_number(text: bytes) -> float:
     """The number a line starts with (`33 foo` -> 33.0); 0 when there is none."""
     m = _NUMBER_RE.match(text)
-    try:
-        return float(m.group(1)) if m else 0.0
-    except ValueError:
-        return 0.0
+    return float(m.group(1)) if m and m.group(1) else 0.0
+
+
+def leading_numbers(text: bytes) -> list[float]:
+    """`leading_number` of every line of `text`, in one regex pass."""
+    found = _NUMBER_RE.findall(text)
+    if text.endswith(b"\n"):
+        found.pop()  # the empty "line" after the final newline
+    return [float(s) if s else 0.0 for s in found]
 
 
 def compare_versions(a: bytes, b: bytes) -> int:
@@ -202,53 +218,37 @@ class Sort(TextTool):
 
     async def execute(self, ctx: ToolContext) -> int:
         args = ctx.args
-        key = KeySpec(args.get("key")) if args.get("key") is not None else None
+        key = KeySpec(str(args.get("key"))) if args.get("key") is not None else None
         delim_text = args.get("delimiter")
         delimiter = delim_text.encode() if delim_text else None
-        lines = await _read_lines(ctx, operand_names(args.positional))
-        if lines is None:
+        texts = await _read_texts(ctx, operand_names(args.positional))
+        if texts is None:
             return 1
+        lines = [line for text in texts for line in split_lines(text)]
         version = args.flag("version-sort")
         numeric = args.flag("numeric") or (key is not None and key.numeric)
         reverse = args.flag("reverse") != (key is not None and key.reverse)
-
-        part: Callable[[bytes], bytes] = (
-            (lambda line: key.extract(line, delimiter)) if key is not None else (lambda line: line)
-        )
-        sort_key: Callable[[bytes], Any] | None
-        same: Callable[[bytes, bytes], bool]
+        keys: list[Any] | None = None  # one sort key per line, when not the line itself
         if version:
-            def by_version(a: bytes, b: bytes) -> int:
-                return compare_versions(part(a), part(b))
-
-            sort_key = functools.cmp_to_key(by_version)
-
-            def same(a: bytes, b: bytes) -> bool:
-                return by_version(a, b) == 0
+            parts = lines if key is None else [key.extract(ln, delimiter) for ln in lines]
+            keys = list(map(functools.cmp_to_key(compare_versions), parts))
+        elif numeric and key is None:
+            keys = [n for text in texts for n in leading_numbers(text)]
         elif numeric:
-            def sort_key(line: bytes) -> float:
-                return leading_number(part(line))
-
-            def same(a: bytes, b: bytes) -> bool:
-                return leading_number(part(a)) == leading_number(part(b))
+            keys = [leading_number(key.extract(ln, delimiter)) for ln in lines]  # type: ignore[union-attr]
         elif key is not None:
-            sort_key = part
-
-            def same(a: bytes, b: bytes) -> bool:
-                return part(a) == part(b)
+            keys = [key.extract(ln, delimiter) for ln in lines]
+        if keys is None:
+            lines.sort(reverse=reverse)
+            if args.flag("unique"):
+                lines = list(map(lines.__getitem__, run_starts(lines)))
         else:
-            sort_key = None
-
-            def same(a: bytes, b: bytes) -> bool:
-                return a == b
-
-        lines.sort(key=sort_key, reverse=reverse)
-        if args.flag("unique") and lines:
-            kept = [lines[0]]
-            for line in lines[1:]:
-                if not same(kept[-1], line):
-                    kept.append(line)
-            lines = kept
+            # Sort positions by their precomputed key (a C-level key function),
+            # which keeps equal keys in input order, as the stable sort must.
+            order = sorted(range(len(lines)), key=keys.__getitem__, reverse=reverse)
+            if args.flag("unique"):
+                order = list(map(order.__getitem__, run_starts(list(map(keys.__getitem__, order)))))
+            lines = list(map(lines.__getitem__, order))
         out = Output(ctx.stdout, collect=args.json)
         await _write_lines(out, lines)
         if args.json:
@@ -287,7 +287,7 @@ class Uniq(TextTool):
         args = ctx.args
         show_count = args.flag("count")
         only_repeated, only_unique = args.flag("repeated"), args.flag("unique")
-        keyfunc = bytes.lower if args.flag("ignore-case") else None
+        fold = bytes.lower if args.flag("ignore-case") else None
         names = operand_names(args.positional)
         name = names[0] if names else "-"
         try:
@@ -297,38 +297,48 @@ class Uniq(TextTool):
         where = STDIN_NAME if name == "-" else name
         out = Output(ctx.stdout, collect=args.json)
 
-        def render(line: bytes, n: int, parts: list[bytes]) -> None:
-            if (only_repeated and n < 2) or (only_unique and n > 1):
-                return
-            parts.append(b"%7d %s\n" % (n, line) if show_count else line + b"\n")
+        def render(firsts: list[bytes], counts: list[int]) -> bytes:
+            if only_repeated or only_unique:
+                chosen = [(c, ln) for c, ln in zip(counts, firsts, strict=True)
+                          if (c > 1 if only_repeated else c == 1)]
+                counts, firsts = [c for c, _ in chosen], [ln for _, ln in chosen]
+            if not firsts:
+                return b""
+            if show_count:
+                return b"".join(map(b"%7d %s\n".__mod__, zip(counts, firsts, strict=True)))
+            return b"\n".join(firsts) + b"\n"
 
-        current: bytes | None = None
-        current_key: bytes | None = None
-        run = 0
+        # The last group of a block may continue in the next one: it is held
+        # back (line, key, count) until a different line shows up.
+        held: tuple[bytes, bytes, int] | None = None
         offset = 0
         try:
             async for block in line_blocks(stream):
                 ensure_text(block, where, offset)
                 offset += len(block)
-                parts: list[bytes] = []
-                for group_key, group in groupby(split_lines(block), keyfunc):
-                    first = next(group)
-                    n = 1 + sum(1 for _ in group)  # noqa: B031 - the rest of this group
-                    if current is not None and group_key == current_key:
-                        run += n
-                        continue
-                    if current is not None:
-                        render(current, run, parts)
-                    current, current_key, run = first, group_key, n
-                if parts:
-                    await out.write(b"".join(parts))
+                lines = split_lines(block)
+                if not lines:
+                    continue
+                keys = lines if fold is None else list(map(fold, lines))
+                starts = run_starts(keys)
+                counts = list(map(operator.sub, [*starts[1:], len(lines)], starts))
+                firsts = list(map(lines.__getitem__, starts))
+                if held is not None:
+                    if keys[0] == held[1]:
+                        firsts[0] = held[0]
+                        counts[0] += held[2]
+                    else:
+                        firsts.insert(0, held[0])
+                        counts.insert(0, held[2])
+                held = (firsts.pop(), keys[starts[-1]], counts.pop())
+                data = render(firsts, counts)
+                if data:
+                    await out.write(data)
                     await out.flush()
         finally:
             close_input(ctx, stream)
-        if current is not None:
-            tail: list[bytes] = []
-            render(current, run, tail)
-            await out.write(b"".join(tail))
+        if held is not None:
+            await out.write(render([held[0]], [held[2]]))
             await out.flush()
         if args.json:
             await emit_text_value(ctx, out.collected(), empty_prints=False)
@@ -422,10 +432,11 @@ class Cut(TextTool):
                 async for block in line_blocks(stream):
                     ensure_text(block, where, offset)
                     offset += len(block)
-                    result = transform(split_lines(block))
-                    if not result:
+                    data = transform(block)
+                    if not data:
                         continue
-                    data = b"\n".join(result) + b"\n"
+                    if not data.endswith(b"\n"):
+                        data += b"\n"
                     if kept is not None and not args.json:
                         kept_size += len(data)
                         if kept_size <= _DATA_CAP:
@@ -445,31 +456,65 @@ class Cut(TextTool):
         return status
 
     @staticmethod
-    def _fields(
-        spec: str, delim: bytes, only_delimited: bool
-    ) -> Callable[[list[bytes]], list[bytes]]:
+    def _fields(spec: str, delim: bytes, only_delimited: bool) -> Callable[[bytes], bytes]:
+        """Block -> cut block. One contiguous range runs as a single regex pass."""
+        span = _single_range(spec)
+        d = re.escape(delim)
+        if span is not None and delim != b"\n":
+            first, last = span
+            field = rb"[^%s\n]" % d
+            skip = rb"(?:%s*%s){%d}" % (field, d, first - 1)
+            keep = rb"[^\n]*" if last is None else rb"%s*(?:%s%s*){0,%d}" % (field, d, field, last - first)
+            # Group 1 of each line: fields FIRST..LAST; "" for a line with the
+            # delimiter but too few fields; the whole line when it has no
+            # delimiter (with -s such a line does not match at all).
+            # findall does every line in one C-level pass.
+            if only_delimited:
+                head = rb"(?=[^\n]*%s)(?:%s|[^\n]*)" % (d, skip)
+            else:
+                head = rb"(?:%s|(?=[^\n]*%s)[^\n]*)?" % (skip, d)
+            pattern = re.compile(rb"^%s(%s)[^\n]*" % (head, keep), re.M)
+
+            def by_regex(block: bytes) -> bytes:
+                found = pattern.findall(block)
+                if found and not only_delimited and block.endswith(b"\n"):
+                    found.pop()  # the empty "line" after the final newline
+                return b"\n".join(found) + b"\n" if found else b""
+
+            return by_regex
         cache: dict[int, list[int]] = {}
-        single = int(spec) if spec.strip().isdigit() and int(spec) > 0 else 0
 
         def pick(line: bytes) -> bytes | None:
             if delim not in line:
                 return None if only_delimited else line
-            if single:
-                parts = line.split(delim, single)
-                return parts[single - 1] if len(parts) >= single else b""
             parts = line.split(delim)
             positions = cache.get(len(parts))
             if positions is None:
                 positions = cache[len(parts)] = select_positions(spec, len(parts))
             return delim.join([parts[i] for i in positions])
 
-        def transform(lines: list[bytes]) -> list[bytes]:
-            return [p for p in map(pick, lines) if p is not None]
+        def by_line(block: bytes) -> bytes:
+            kept = [p for p in map(pick, split_lines(block)) if p is not None]
+            return b"\n".join(kept) + b"\n" if kept else b""
 
-        return transform
+        return by_line
 
     @staticmethod
-    def _characters(spec: str) -> Callable[[list[bytes]], list[bytes]]:
+    def _characters(spec: str) -> Callable[[bytes], bytes]:
+        """Block -> cut block, counting characters (code points), not bytes."""
+        span = _single_range(spec)
+        if span is not None:
+            first, last = span
+            keep = ".*" if last is None else f".{{0,{last - first + 1}}}"
+            pattern = re.compile(f"^.{{0,{first - 1}}}({keep}).*$", re.M)
+
+            def by_regex(block: bytes) -> bytes:
+                found = pattern.findall(block.decode("utf-8"))
+                if found and block.endswith(b"\n"):
+                    found.pop()  # the empty "line" after the final newline
+                return ("\n".join(found) + "\n").encode("utf-8") if found else b""
+
+            return by_regex
         cache: dict[int, list[slice]] = {}
 
         def slices(length: int) -> list[slice]:
@@ -484,14 +529,29 @@ class Cut(TextTool):
                 cache[length] = found
             return found
 
-        def transform(lines: list[bytes]) -> list[bytes]:
-            result = []
-            for raw in lines:
-                line = raw.decode("utf-8")
-                result.append("".join([line[s] for s in slices(len(line))]).encode("utf-8"))
-            return result
+        def by_line(block: bytes) -> bytes:
+            lines = block.decode("utf-8").split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            cut = ["".join([line[s] for s in slices(len(line))]) for line in lines]
+            return ("\n".join(cut) + "\n").encode("utf-8") if cut else b""
 
-        return transform
+        return by_line
+
+
+def _single_range(spec: str) -> tuple[int, int | None] | None:
+    """`N`, `A-B`, `A-` or `-B` as (first, last or None); None for anything else."""
+    m = re.fullmatch(r"\s*([0-9]*)(-?)([0-9]*)\s*", spec)
+    if not m or not (m.group(1) or m.group(3)):
+        return None
+    first = int(m.group(1)) if m.group(1) else 1
+    if not m.group(2):
+        last: int | None = first
+    else:
+        last = int(m.group(3)) if m.group(3) else None
+    if first < 1 or (last is not None and last < first):
+        return None
+    return first, last
 
 
 def _as_strings(kept: list[bytes]) -> list[str]:
