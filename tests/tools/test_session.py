@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -743,3 +744,98 @@ def test_every_schema_renders_help() -> None:
                 Type, Help, Source):
         text = format_help(cls.schema)
         assert text.startswith(f"{cls.schema.name} — ")
+
+
+# ---------------------------------------------------------------- end to end (real Shell)
+
+
+def shell_run(script: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    from kaish_kernel.shell import Shell
+
+    async def go() -> tuple[int, str, str]:
+        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
+        shell = Shell(cwd=str(cwd), env=base if env is None else env)
+        out: list[bytes] = []
+        err: list[bytes] = []
+        result = await asyncio.wait_for(
+            shell.execute(script, stdout=out.append, stderr=err.append), 20
+        )
+        return result.code, b"".join(out).decode(), b"".join(err).decode()
+
+    return asyncio.run(go())
+
+
+E2E_CASES = [
+    ("set -o pipefail; false | true", 1, ""),
+    ("set -o pipefail; echo ALIVE", 0, "ALIVE\n"),
+    ("set -o\nset -e\nset -o", 0,
+     "errexit\toff\nglob\ton\npipefail\toff\nerrexit\ton\nglob\ton\npipefail\toff\n"),
+    ("set -e; set", 0, "set -e\n"),
+    ("set -e\nset +e\necho step1\nfalse\necho step2", 0, "step1\nstep2\n"),
+    ("set -e; set -o bogusname; echo ran", 1, ""),
+    ("export A=1; export B=2; echo \"$A $B\"", 0, "1 2\n"),
+    ("export x=$(false); echo $?", 0, "0\n"),
+    ("export x=$(false) || echo FIRED", 0, ""),
+    ("cfg=$(fromjson '{\"a\":1}'); export CFG=$cfg", 1, ""),
+    ("cfg=$(fromjson '{\"a\":1}'); export CFG=$(tojson $cfg); echo \"$CFG\"", 0, "{\"a\":1}\n"),
+    ("greet() { export FOO=bar; }\ngreet\necho \"[$FOO]\"", 0, "[bar]\n"),
+    ("greet() { export FOO=bar; }\ngreet\nexport -p | grep FOO", 0, "declare -x FOO=\"bar\"\n"),
+    ("export -- A=1; export -p | grep A=", 0, "declare -x A=\"1\"\n"),
+    ("X=1; unset X; echo \"[$X]\"", 0, "[]\n"),
+    ("unset MISSING_VAR_XYZ; echo $?", 0, "0\n"),
+    ("A=1; B=2; unset A B; echo \"[$A$B]\"", 0, "[]\n"),
+    ("echo \"Alice\" | read NAME; echo \"Hello, ${NAME}\"", 0, "Hello, Alice\n"),
+    ("echo \"John Doe 42\" | read FIRST LAST AGE; echo \"${FIRST} is ${AGE}\"", 0, "John is 42\n"),
+    ("printf \"a\\nb\\n\" | while read l; do echo \"got $l\"; done", 0, "got a\ngot b\n"),
+    ("seq 1 3 | while read l; do echo \"n=$l\"; done", 0, "n=1\nn=2\nn=3\n"),
+    ("alias xyzgreet='echo hello'\nRESULT=$(xyzgreet)\necho \"$RESULT\"", 0, "hello\n"),
+    ("alias -- ll=foo; alias ll", 0, "alias ll='foo'\n"),
+    ("unalias -- foo=bar", 0, ""),
+    ("xs=[a b]; push xs c; echo ${#xs} ${xs[-1]}", 0, "3 c\n"),
+    ("xs=[]; rec={k: v}; push xs $rec; echo ${xs[-1][k]}", 0, "v\n"),
+    ("services={web: {tags: []}}; push services[web][tags] canary; "
+     "echo ${#services[web][tags]} ${services[web][tags][-1]}", 0, "1 canary\n"),
+    ("services={web: {tags: [a], port: 8080}}; push services[web][tags] b; "
+     "echo ${services[web][port]}", 0, "8080\n"),
+    ("y=hi; push y z", 1, ""),
+    ("push nope[web][tags] item", 1, ""),
+    ("cd /; echo \"$PWD|$(pwd)\"", 0, "/|/\n"),
+    ("cd /; cd /tmp; echo \"$PWD|$OLDPWD\"", 0, "/tmp|/\n"),
+    ("cd /; cd /tmp; cd - > /dev/null; echo $PWD", 0, "/\n"),
+    ("cd /; cd /definitely-not-a-directory-here; echo \"$PWD\"", 0, "/\n"),
+    ("x=$(cd /; pwd); echo \"$x\"", 0, "/\n"),
+    ("echo \"[${OLDPWD:-unset}]\"", 0, "[unset]\n"),
+    ("env FOO=zz sh -c 'echo $FOO'; echo \"[$FOO]\"", 0, "zz\n[]\n"),
+    ("env -i A=1", 0, "A=1\n"),
+    ("which cd", 0, "/v/bin/cd\n"),
+]
+
+
+@pytest.mark.parametrize("script,code,out", E2E_CASES)
+def test_end_to_end(tmp_path: Path, script: str, code: int, out: str) -> None:
+    got = shell_run(script, tmp_path)
+    assert (got[0], got[1]) == (code, out), got[2]
+
+
+def test_end_to_end_error_messages(tmp_path: Path) -> None:
+    assert "nosuchoption" in shell_run("set -o nosuchoption", tmp_path)[2]
+    assert "not a list" in shell_run("y=hi; push y z", tmp_path)[2]
+    assert "not defined" in shell_run("push nope[web][tags] item", tmp_path)[2]
+    code, _out, err = shell_run("cd nope", tmp_path)
+    assert (code, err) == (1, "cd: nope: No such file or directory\n")
+
+
+def test_end_to_end_cd_in_a_substitution_stays_there(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    script = "cd sub\ngo_root() { cd /; pwd; }\nX=$(go_root)\necho \"captured: $X\"\npwd"
+    assert shell_run(script, tmp_path)[1] == f"captured: /\n{tmp_path}/sub\n"
+
+
+def test_end_to_end_env_lists_the_exported_environment(tmp_path: Path) -> None:
+    code, out, _ = shell_run("export K=v; env -u PATH -u HOME", tmp_path)
+    assert (code, out) == (0, "K=v\n")
+
+
+def test_end_to_end_source_through_v_bin(tmp_path: Path) -> None:
+    (tmp_path / "s.kai").write_text("echo sourced $1\nS=1\n")
+    assert shell_run("/v/bin/source s.kai arg; echo $S", tmp_path)[1] == "sourced arg\n1\n"
