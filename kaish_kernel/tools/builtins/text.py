@@ -679,13 +679,13 @@ class Tee(TextTool):
         out = Output(ctx.stdout, collect=ctx.args.json)
         try:
             async for chunk in chunks(ctx.stdin):
-                for sink in list(sinks):
+                for entry in list(sinks):
                     try:
-                        await sink[1].write(chunk)
+                        await entry[1].write(chunk)
                     except OSError as exc:
-                        ctx.error(f"{sink[0]}: {describe_os_error(exc)}")
+                        ctx.error(f"{entry[0]}: {describe_os_error(exc)}")
                         status = 1
-                        sinks.remove(sink)
+                        sinks.remove(entry)
                 await out.write(chunk)
                 await out.flush()
         finally:
