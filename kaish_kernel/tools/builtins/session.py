@@ -6,7 +6,7 @@
     alias unalias               aliases
     env                         the exported environment; `env A=1 cmd`
     kaish-vars (vars)           every visible variable with its type
-    source (.)                  run a script in this session
+    source                      run a script in this session (`.` is the interpreter's)
     which type help             (help_topics.py) what a name means, help texts
 
 Invariants: a name that `$name` could not read back is refused before anything
@@ -764,7 +764,7 @@ class _TemporaryEnvironment:
 
 
 class Source(Tool):
-    aliases: ClassVar[tuple[str, ...]] = (".",)
+    # `.` is not registered as a name: it would appear as /v/bin/. in the VFS.
     schema: ClassVar[Schema] = Schema(
         name="source",
         summary="Run a kaish script in the current session",
