@@ -1,0 +1,768 @@
+"""The awk interpreter: the syntax tree compiled to closures, run over records.
+
+    Program ──Compiler──► closures (once)          Machine (state)
+                            BEGIN blocks  ─┐        vars, arrays, $0 / fields (split lazily),
+    records (batches) ──► rules per record ├──────► NR FNR NF, output buffer ─► sink(text)
+                            END blocks    ─┘
+
+Control flow (`next`, `exit`, `break`, `continue`) travels as exceptions.
+Fields are split only when a rule looks at them, with the FS in force when
+the record was read. Output collects in a buffer handed to `sink` in
+~64 KiB pieces (and at every input batch, so a slow pipe still streams).
+`Machine.stop` is polled per record and per loop iteration: setting it
+from another thread ends the run with `Stopped`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from kaish_kernel.tools.builtins._awk_ast import (
+    Assign,
+    Binary,
+    Block,
+    Break,
+    Call,
+    Compare,
+    Concat,
+    Conditional,
+    Continue,
+    Delete,
+    DoWhile,
+    Exit,
+    Expr,
+    ExprStmt,
+    Field,
+    For,
+    ForIn,
+    If,
+    InArray,
+    IncDec,
+    Index,
+    Logical,
+    Match,
+    Name,
+    Next,
+    Not,
+    Number,
+    Print,
+    Printf,
+    Program,
+    RangePattern,
+    Regex,
+    Rule,
+    Stmt,
+    String,
+    Unary,
+    While,
+)
+from kaish_kernel.tools.builtins._awk_builtins import (
+    AwkError,
+    awk_regex,
+    compile_call,
+    splitter_for,
+)
+from kaish_kernel.tools.builtins._awk_value import (
+    UNINIT,
+    StrNum,
+    Value,
+    compare,
+    format_number,
+    sprintf,
+    to_num,
+    to_str,
+    truthy,
+)
+
+__all__ = ["AwkError", "Compiler", "Machine", "Stopped"]
+
+OUTPUT_BATCH: Final = 64 * 1024
+
+Thunk = Callable[[], Value]
+Action = Callable[[], None]
+
+
+class Stopped(Exception):
+    """The run was cancelled from outside."""
+
+
+class _NextRecord(Exception):
+    pass
+
+
+class _ExitProgram(Exception):
+    def __init__(self, status: int | None) -> None:
+        self.status = status
+
+
+class _BreakLoop(Exception):
+    pass
+
+
+class _ContinueLoop(Exception):
+    pass
+
+
+_DEFAULTS: Final[dict[str, Value]] = {
+    "FS": " ", "OFS": " ", "ORS": "\n", "RS": "\n", "CONVFMT": "%.6g", "OFMT": "%.6g",
+    "RSTART": 0.0, "RLENGTH": -1.0, "FILENAME": "",
+}
+
+
+class Machine:
+    """The state of one awk run, and the driver for BEGIN / records / END."""
+
+    def __init__(self, program: Program, sink: Callable[[str], None]) -> None:
+        self.program = program
+        self.sink = sink
+        self.vars: dict[str, Value] = dict(_DEFAULTS)
+        self.arrays: dict[str, dict[str, Value]] = {name: {} for name in program.arrays}
+        self.record: str = StrNum("")
+        self.fields: list[Value] | None = []
+        self.nf = 0
+        self.nr = 0
+        self.fnr = 0
+        self.record_fs = " "
+        self.paragraph_mode = False
+        self.convfmt = "%.6g"
+        self.ofmt = "%.6g"
+        self.stop = False
+        self.exit_status = 0
+        self._out: list[str] = []
+        self._out_size = 0
+        compiler = Compiler(self)
+        self._begin = [compiler.block(b) for b in program.begin]
+        self._rules = [compiler.rule(r) for r in program.rules]
+        self._end = [compiler.block(b) for b in program.end]
+
+    @property
+    def reads_input(self) -> bool:
+        """A program with only BEGIN blocks never reads its input."""
+        return bool(self._rules or self._end)
+
+    # -- variables --
+    def assign(self, name: str, value: Value) -> None:
+        """Set a variable, honouring the special ones (NF, NR, CONVFMT, ...)."""
+        if name == "NF":
+            self.set_nf(value)
+        elif name == "NR":
+            self.nr = int(to_num(value))
+        elif name == "FNR":
+            self.fnr = int(to_num(value))
+        else:
+            self.vars[name] = value
+            if name == "CONVFMT":
+                self.convfmt = to_str(value)
+            elif name == "OFMT":
+                self.ofmt = to_str(value)
+
+    # -- records and fields --
+    def next_record(self, text: str) -> None:
+        self.nr += 1
+        self.fnr += 1
+        self.record = StrNum(text)
+        self.fields = None
+        self.record_fs = to_str(self.vars["FS"], self.convfmt)
+
+    def split(self) -> list[Value]:
+        text = self.record
+        split = splitter_for(self.record_fs)
+        if self.paragraph_mode and self.record_fs != " ":
+            parts = [part for line in text.split("\n") for part in split(line)]
+        else:
+            parts = split(text)
+        fields: list[Value] = list(map(StrNum, parts))
+        self.fields = fields
+        self.nf = len(fields)
+        return fields
+
+    def get_nf(self) -> int:
+        if self.fields is None:
+            self.split()
+        return self.nf
+
+    def get_field(self, index: int) -> Value:
+        if index == 0:
+            return self.record
+        fields = self.fields
+        if fields is None:
+            fields = self.split()
+        if 0 < index <= len(fields):
+            return fields[index - 1]
+        if index < 0:
+            raise AwkError(f"attempt to access field {index}")
+        return ""
+
+    def set_field(self, index: int, value: Value) -> None:
+        if index == 0:
+            self.record = StrNum(to_str(value, self.convfmt))
+            self.fields = None
+            self.record_fs = to_str(self.vars["FS"], self.convfmt)
+            return
+        if index < 0:
+            raise AwkError(f"attempt to access field {index}")
+        fields = self.fields if self.fields is not None else self.split()
+        if index > len(fields):
+            fields.extend([""] * (index - len(fields)))
+            self.nf = index
+        fields[index - 1] = value
+        self._rebuild()
+
+    def set_nf(self, value: Value) -> None:
+        count = int(to_num(value))
+        if count < 0:
+            raise AwkError(f"NF set to negative value {count}")
+        fields = self.fields if self.fields is not None else self.split()
+        if count < len(fields):
+            del fields[count:]
+        else:
+            fields.extend([""] * (count - len(fields)))
+        self.nf = count
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        assert self.fields is not None
+        ofs = to_str(self.vars["OFS"], self.convfmt)
+        self.record = StrNum(ofs.join(to_str(f, self.convfmt) for f in self.fields))
+
+    # -- output --
+    def emit(self, text: str) -> None:
+        self._out.append(text)
+        self._out_size += len(text)
+        if self._out_size >= OUTPUT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._out:
+            data = "".join(self._out)
+            self._out.clear()
+            self._out_size = 0
+            self.sink(data)
+
+    def output_text(self, value: Value) -> str:
+        """A value as `print` writes it (numbers through OFMT)."""
+        if type(value) is float:
+            return format_number(value, self.ofmt)
+        return to_str(value, self.convfmt)
+
+    # -- the run --
+    def run(self, batches: Callable[[Machine], Iterable[list[str]]]) -> int:
+        """BEGIN, every record `batches` yields, END. Returns the exit status.
+
+        Output produced before a runtime error is still handed to the sink.
+        """
+        try:
+            return self._run(batches)
+        except AwkError:
+            self.flush()
+            raise
+
+    def _run(self, batches: Callable[[Machine], Iterable[list[str]]]) -> int:
+        exiting = self._run_blocks(self._begin)
+        if not exiting and self.reads_input:
+            source = batches(self)
+            try:
+                for batch in source:
+                    if not self._process(batch):
+                        break
+                    self.flush()
+            finally:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
+        self._run_blocks(self._end)
+        self.flush()
+        return self.exit_status
+
+    def _run_blocks(self, blocks: list[Action]) -> bool:
+        """Run BEGIN or END blocks; True when one of them ran `exit`."""
+        try:
+            for block in blocks:
+                block()
+        except _ExitProgram as exc:
+            if exc.status is not None:
+                self.exit_status = exc.status
+            return True
+        return False
+
+    def _process(self, records: list[str]) -> bool:
+        """Run the rules over each record; False once `exit` ran."""
+        rules = self._rules
+        for text in records:
+            if self.stop:
+                raise Stopped
+            self.next_record(text)
+            try:
+                for rule in rules:
+                    rule()
+            except _NextRecord:
+                continue
+            except _ExitProgram as exc:
+                if exc.status is not None:
+                    self.exit_status = exc.status
+                return False
+        return True
+
+
+class Compiler:
+    """Turns syntax nodes into closures over one Machine."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self.program = machine.program
+
+    # -- rules and statements --
+    def rule(self, rule: Rule) -> Action:
+        action = self.block(rule.action) if rule.action is not None else self._print_record()
+        pattern = rule.pattern
+        if pattern is None:
+            return action
+        if isinstance(pattern, RangePattern):
+            start, end = self.condition(pattern.start), self.condition(pattern.end)
+            active = [False]
+
+            def ranged() -> None:
+                if active[0]:
+                    if end():
+                        active[0] = False
+                    action()
+                elif start():
+                    active[0] = not end()
+                    action()
+
+            return ranged
+        test = self.condition(pattern)
+
+        def guarded() -> None:
+            if test():
+                action()
+
+        return guarded
+
+    def _print_record(self) -> Action:
+        m = self.machine
+        return lambda: m.emit(m.record + to_str(m.vars["ORS"], m.convfmt))
+
+    def block(self, block: Block) -> Action:
+        actions = [self.stmt(s) for s in block.body]
+        if not actions:
+            return lambda: None
+        if len(actions) == 1:
+            return actions[0]
+
+        def run() -> None:
+            for action in actions:
+                action()
+
+        return run
+
+    def stmt(self, node: Stmt) -> Action:
+        m = self.machine
+        kind = type(node)
+        if kind is Block:
+            assert isinstance(node, Block)
+            return self.block(node)
+        if kind is ExprStmt:
+            assert isinstance(node, ExprStmt)
+            thunk = self.expr(node.expr)
+
+            def evaluate() -> None:
+                thunk()
+
+            return evaluate
+        if kind is Print:
+            assert isinstance(node, Print)
+            return self._print(node)
+        if kind is Printf:
+            assert isinstance(node, Printf)
+            fmt, *rest = [self.expr(a) for a in node.args]
+            return lambda: m.emit(sprintf(to_str(fmt(), m.convfmt), [t() for t in rest], m.convfmt))
+        if kind is If:
+            assert isinstance(node, If)
+            test, then = self.condition(node.test), self.stmt(node.then)
+            otherwise = self.stmt(node.otherwise) if node.otherwise is not None else None
+            if otherwise is None:
+                return lambda: then() if test() else None
+            return lambda: then() if test() else otherwise()
+        if kind in (While, DoWhile, For, ForIn):
+            return self._loop(node)
+        if kind is Break:
+            return _raiser(_BreakLoop)
+        if kind is Continue:
+            return _raiser(_ContinueLoop)
+        if kind is Next:
+            return _raiser(_NextRecord)
+        if kind is Exit:
+            assert isinstance(node, Exit)
+            status = self.expr(node.status) if node.status is not None else None
+
+            def leave() -> None:
+                raise _ExitProgram(int(to_num(status())) if status is not None else None)
+
+            return leave
+        if kind is Delete:
+            assert isinstance(node, Delete)
+            array = m.arrays[node.array]
+            if node.subscript is None:
+                return array.clear
+            key = self.expr(node.subscript)
+
+            def delete() -> None:
+                array.pop(to_str(key(), m.convfmt), None)
+
+            return delete
+        raise AwkError(f"unsupported statement {kind.__name__}")
+
+    def _print(self, node: Print) -> Action:
+        m = self.machine
+        args = [self.expr(a) for a in node.args]
+        if not args:
+            return self._print_record()
+        if len(args) == 1:
+            only = args[0]
+            return lambda: m.emit(m.output_text(only()) + to_str(m.vars["ORS"], m.convfmt))
+
+        def run() -> None:
+            ofs = to_str(m.vars["OFS"], m.convfmt)
+            text = ofs.join([m.output_text(a()) for a in args])
+            m.emit(text + to_str(m.vars["ORS"], m.convfmt))
+
+        return run
+
+    def _loop(self, node: Stmt) -> Action:
+        m = self.machine
+        if isinstance(node, While | DoWhile):
+            test, body = self.condition(node.test), self.stmt(node.body)
+            first_unconditional = isinstance(node, DoWhile)
+
+            def run_while() -> None:
+                skip_test = first_unconditional
+                while skip_test or test():
+                    skip_test = False
+                    if m.stop:
+                        raise Stopped
+                    try:
+                        body()
+                    except _BreakLoop:
+                        return
+                    except _ContinueLoop:
+                        pass
+
+            return run_while
+        if isinstance(node, For):
+            init = self.stmt(node.init) if node.init is not None else None
+            cond = self.condition(node.test) if node.test is not None else (lambda: True)
+            update = self.stmt(node.update) if node.update is not None else None
+            body = self.stmt(node.body)
+
+            def run_for() -> None:
+                if init is not None:
+                    init()
+                while cond():
+                    if m.stop:
+                        raise Stopped
+                    try:
+                        body()
+                    except _BreakLoop:
+                        return
+                    except _ContinueLoop:
+                        pass
+                    if update is not None:
+                        update()
+
+            return run_for
+        assert isinstance(node, ForIn)
+        array = m.arrays[node.array]
+        set_var = self._setter(node.var)
+        body = self.stmt(node.body)
+
+        def run_for_in() -> None:
+            for key in list(array):
+                if m.stop:
+                    raise Stopped
+                set_var(StrNum(key))
+                try:
+                    body()
+                except _BreakLoop:
+                    return
+                except _ContinueLoop:
+                    pass
+
+        return run_for_in
+
+    # -- expressions --
+    def condition(self, node: Expr) -> Callable[[], bool]:
+        """An expression used for its truth (patterns, if, while)."""
+        m = self.machine
+        if isinstance(node, Regex):
+            search = awk_regex(node.source).search
+            return lambda: search(m.record) is not None
+        if isinstance(node, Compare):
+            left, right = self.expr(node.left), self.expr(node.right)
+            test = _COMPARISONS[node.op]
+            return lambda: test(compare(left(), right(), m.convfmt))
+        thunk = self.expr(node)
+        return lambda: truthy(thunk())
+
+    def expr(self, node: Expr) -> Thunk:
+        method = getattr(self, "_" + type(node).__name__.lower())
+        return method(node)  # type: ignore[no-any-return]
+
+    def _number(self, node: Number) -> Thunk:
+        value = node.value
+        return lambda: value
+
+    def _string(self, node: String) -> Thunk:
+        value = node.value
+        return lambda: value
+
+    def _regex(self, node: Regex) -> Thunk:
+        test = self.condition(node)
+        return lambda: 1.0 if test() else 0.0
+
+    def _name(self, node: Name) -> Thunk:
+        m = self.machine
+        name = node.name
+        if name in self.program.arrays:
+            raise AwkError(f"can't use array {name} in a scalar context")
+        if name == "NF":
+            return lambda: float(m.get_nf())
+        if name == "NR":
+            return lambda: float(m.nr)
+        if name == "FNR":
+            return lambda: float(m.fnr)
+        get = m.vars.get
+        return lambda: get(name, UNINIT)
+
+    def _field(self, node: Field) -> Thunk:
+        m = self.machine
+        if isinstance(node.index, Number) and node.index.value.is_integer():
+            index = int(node.index.value)
+            return lambda: m.get_field(index)
+        position = self.expr(node.index)
+        return lambda: m.get_field(int(to_num(position())))
+
+    def _index(self, node: Index) -> Thunk:
+        m = self.machine
+        array = self.machine.arrays[node.array]
+        key = self.expr(node.subscript)
+
+        def get() -> Value:
+            k = to_str(key(), m.convfmt)
+            try:
+                return array[k]
+            except KeyError:
+                array[k] = UNINIT  # referencing an element creates it, as in awk
+                return UNINIT
+
+        return get
+
+    def _inarray(self, node: InArray) -> Thunk:
+        m = self.machine
+        array = m.arrays[node.array]
+        key = self.expr(node.subscript)
+        return lambda: 1.0 if to_str(key(), m.convfmt) in array else 0.0
+
+    def _unary(self, node: Unary) -> Thunk:
+        operand = self.expr(node.operand)
+        if node.op == "-":
+            return lambda: -to_num(operand())
+        return lambda: to_num(operand())
+
+    def _not(self, node: Not) -> Thunk:
+        test = self.condition(node.operand)
+        return lambda: 0.0 if test() else 1.0
+
+    def _binary(self, node: Binary) -> Thunk:
+        left, right = self.expr(node.left), self.expr(node.right)
+        return _ARITHMETIC[node.op](left, right)
+
+    def _concat(self, node: Concat) -> Thunk:
+        m = self.machine
+        parts = [self.expr(p) for p in node.parts]
+        if len(parts) == 2:
+            a, b = parts
+            return lambda: to_str(a(), m.convfmt) + to_str(b(), m.convfmt)
+        return lambda: "".join([to_str(p(), m.convfmt) for p in parts])
+
+    def _compare(self, node: Compare) -> Thunk:
+        test = self.condition(node)
+        return lambda: 1.0 if test() else 0.0
+
+    def _match(self, node: Match) -> Thunk:
+        m = self.machine
+        subject = self.expr(node.left)
+        negated = node.negated
+        if isinstance(node.right, Regex):
+            search = awk_regex(node.right.source).search
+            return lambda: 1.0 if (search(to_str(subject(), m.convfmt)) is None) == negated else 0.0
+        pattern = self.expr(node.right)
+
+        def dynamic() -> Value:
+            text = to_str(subject(), m.convfmt)
+            found = awk_regex(to_str(pattern(), m.convfmt)).search(text) is not None
+            return 1.0 if found != negated else 0.0
+
+        return dynamic
+
+    def _logical(self, node: Logical) -> Thunk:
+        left, right = self.condition(node.left), self.condition(node.right)
+        if node.op == "&&":
+            return lambda: 1.0 if left() and right() else 0.0
+        return lambda: 1.0 if left() or right() else 0.0
+
+    def _conditional(self, node: Conditional) -> Thunk:
+        test = self.condition(node.test)
+        if_true, if_false = self.expr(node.if_true), self.expr(node.if_false)
+        return lambda: if_true() if test() else if_false()
+
+    def _assign(self, node: Assign) -> Thunk:
+        value = self.expr(node.value)
+        if not node.op and isinstance(node.target, Name):
+            store = self._setter(node.target.name)
+
+            def assign_name() -> Value:
+                result = value()
+                store(result)
+                return result
+
+            return assign_name
+        read, write = self.lvalue(node.target)
+        if not node.op:
+
+            def assign() -> Value:
+                result = value()
+                key, _ = read()
+                write(key, result)
+                return result
+
+            return assign
+        operate = _OPERATORS[node.op]
+
+        def update() -> Value:
+            right = to_num(value())
+            key, current = read()
+            result = operate(to_num(current), right)
+            write(key, result)
+            return result
+
+        return update
+
+    def _incdec(self, node: IncDec) -> Thunk:
+        read, write = self.lvalue(node.target)
+        delta, prefix = float(node.delta), node.prefix
+
+        def step() -> Value:
+            key, current = read()
+            old = to_num(current)
+            write(key, old + delta)
+            return old + delta if prefix else old
+
+        return step
+
+    def _call(self, node: Call) -> Thunk:
+        return compile_call(self, node)
+
+    # -- assignable places --
+    def _setter(self, name: str) -> Callable[[Value], None]:
+        m = self.machine
+        if name in self.program.arrays:
+            raise AwkError(f"can't assign to {name}: it is an array")
+        if name in ("NF", "NR", "FNR", "CONVFMT", "OFMT"):
+            return lambda value: m.assign(name, value)
+        variables = m.vars
+        return lambda value: variables.__setitem__(name, value)
+
+    def lvalue(
+        self, node: Expr
+    ) -> tuple[Callable[[], tuple[object, Value]], Callable[[object, Value], None]]:
+        """(read, write) for a variable, field or element: `read()` evaluates the
+        place once and returns (key, current value); `write(key, value)` stores."""
+        m = self.machine
+        if isinstance(node, Name):
+            get, store = self._name(node), self._setter(node.name)
+            return (lambda: (None, get())), (lambda _key, value: store(value))
+        if isinstance(node, Field):
+            position = self.expr(node.index)
+
+            def read_field() -> tuple[object, Value]:
+                index = int(to_num(position()))
+                return index, m.get_field(index)
+
+            return read_field, lambda key, value: m.set_field(key, value)  # type: ignore[arg-type]
+        assert isinstance(node, Index)
+        array = m.arrays[node.array]
+        subscript = self.expr(node.subscript)
+
+        def read_element() -> tuple[object, Value]:
+            key = to_str(subscript(), m.convfmt)
+            return key, array.get(key, UNINIT)
+
+        return read_element, array.__setitem__  # type: ignore[return-value]
+
+
+def _raiser(exc: type[Exception]) -> Action:
+    def raise_it() -> None:
+        raise exc
+
+    return raise_it
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0.0:
+        raise AwkError("division by zero")
+    return a / b
+
+
+def _modulo(a: float, b: float) -> float:
+    if b == 0.0:
+        raise AwkError("division by zero in %")
+    return math.fmod(a, b)
+
+
+def _power(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return math.inf if a > 0 or b % 2 == 0 else -math.inf
+    except ValueError:
+        return math.nan
+
+
+_OPERATORS: Final[dict[str, Callable[[float, float], float]]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _divide,
+    "%": _modulo,
+    "^": _power,
+}
+
+
+def _arithmetic(op: str) -> Callable[[Thunk, Thunk], Thunk]:
+    operate = _OPERATORS[op]
+
+    def build(left: Thunk, right: Thunk) -> Thunk:
+        if op == "+":
+            return lambda: to_num(left()) + to_num(right())
+        if op == "-":
+            return lambda: to_num(left()) - to_num(right())
+        if op == "*":
+            return lambda: to_num(left()) * to_num(right())
+        return lambda: operate(to_num(left()), to_num(right()))
+
+    return build
+
+
+_ARITHMETIC: Final = {op: _arithmetic(op) for op in _OPERATORS}
+
+_COMPARISONS: Final[dict[str, Callable[[int], bool]]] = {
+    "<": lambda c: c < 0,
+    "<=": lambda c: c <= 0,
+    "==": lambda c: c == 0,
+    "!=": lambda c: c != 0,
+    ">": lambda c: c > 0,
+    ">=": lambda c: c >= 0,
+}
