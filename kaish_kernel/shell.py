@@ -176,11 +176,12 @@ class Shell:
         return None if schema is None else format_help(schema)
 
     def tool_flags(self, name: str) -> list[tuple[str, str]]:
-        """(spelling, help) for every flag the builtin accepts, `--help` last."""
+        """(spelling, help) for the builtin's flags: `-s` and `--name`, not the
+        compatibility aliases; `--json` and `--help` when they apply."""
         schema = self.tool_schema(name)
         if schema is None or schema.raw:
             return []
-        out = [(spelling, p.help) for p in schema.flags for spelling in p.spellings()]
+        out = [(spelling, p.help) for p in schema.flags for spelling in p.spellings()[: 2 if p.short else 1]]
         seen = {spelling for spelling, _ in out}
         if schema.json_output and "--json" not in seen:
             out.append(("--json", "Emit the structured (JSON) form of the output."))
@@ -199,19 +200,26 @@ class Shell:
         return self.session.resolve_path(path)
 
     def list_dir(self, path: str) -> list[tuple[str, bool]]:
-        """(name, is_dir) for entries of `path` (through the VFS); [] when unreadable."""
+        """(name, is_dir) for entries of `path` (through the VFS, mount points
+        included even where no host directory holds them: `/v`); [] when unreadable."""
+        import posixpath
+
         target = self.session.resolve_path(path or ".")
+        out: dict[str, bool] = {}
         try:
             entries = self.vfs.listdir(target)
         except (OSError, ValueError):
-            return []
-        out = []
+            entries = []
         for entry in entries:
             is_dir = entry.is_dir
             if entry.kind == "symlink":
-                is_dir = self.vfs.is_dir(target.rstrip("/") + "/" + entry.name)
-            out.append((entry.name, is_dir))
-        return out
+                is_dir = self.vfs.is_dir(posixpath.join(target, entry.name))
+            out[entry.name] = is_dir
+        base = target.rstrip("/") + "/"
+        for prefix in self.vfs.mounts():
+            if prefix.startswith(base) and prefix != base:
+                out[prefix[len(base) :].split("/")[0]] = True
+        return sorted(out.items())
 
     async def execute(
         self,

@@ -126,6 +126,8 @@ def context_at(code: str, cursor_pos: int) -> Context | None:
     start = len(text)
     while start > len(before) and text[start - 1] not in _WORD_BREAK:
         start -= 1
+    if text[max(0, start - 2) : start] == "${":
+        start -= 2
     word = text[start:]
     dollar = word.rfind("$")
     if dollar > 0:  # `a$b`, `path/$HO`: complete the variable part

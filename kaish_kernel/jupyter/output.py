@@ -94,6 +94,7 @@ class StreamCoalescer:
         interval: float = INTERVAL,
         max_pending: int = MAX_PENDING,
         clock: Callable[[], float] = time.monotonic,
+        call_later: Callable[[float, Callable[[], None]], Any] | None = None,
     ) -> None:
         self._send = send
         self.parent = parent
@@ -103,12 +104,13 @@ class StreamCoalescer:
         self._first_delay = first_delay
         self._interval = interval
         self._max_pending = max_pending
-        self._clock = clock
+        self._clock = clock  # time and timers are injectable, so tests need not sleep
+        self._call_later = call_later
         self._decoders: dict[str, codecs.IncrementalDecoder] = {}
         self._pending: list[list[str]] = []  # [name, text] segments, in order
         self._pending_chars = 0
         self._last_flush: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Any = None  # a handle with cancel()
         self._shown = 0  # bytes let through the cap
         self.received = 0  # bytes written, capped or not
         self.capped = False
@@ -217,7 +219,8 @@ class StreamCoalescer:
             delay = self._first_delay
         else:
             delay = max(0.0, self._last_flush + self._interval - now)
-        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+        call_later = self._call_later or asyncio.get_running_loop().call_later
+        self._timer = call_later(delay, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
