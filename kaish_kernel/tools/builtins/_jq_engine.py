@@ -47,6 +47,7 @@ __all__ = [
     "JqInputError",
     "JqUnavailable",
     "Program",
+    "RunControl",
     "RunOutcome",
     "canonical_numbers",
     "compile_program",
@@ -113,6 +114,7 @@ _SIGNATURES: Final[dict[str, tuple[Any, tuple[Any, ...]]]] = {
     "jq_start": (None, (_P, _Jv, _I)),
     "jq_next": (_Jv, (_P,)),
     "jq_halted": (_I, (_P,)),
+    "jq_halt": (None, (_P, _Jv, _Jv)),
     "jq_get_exit_code": (_Jv, (_P,)),
     "jq_get_error_message": (_Jv, (_P,)),
     "jv_copy": (_Jv, (_Jv,)),
@@ -371,6 +373,37 @@ ResultSink = Callable[[bytes, bool], bool]  # (text, is_raw_string) -> keep goin
 ByteSink = Callable[[bytes], None]
 
 
+class RunControl:
+    """Stops a run from another thread.
+
+    The worker checks `is_set()` between results; a filter busy computing
+    without producing any (`[repeat(1)]`) is halted at its next instruction
+    with `jq_halt`, which libjq's interpreter loop checks on every opcode.
+    Only code already inside one long C call (sorting a huge array) finishes
+    that call first.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._state: int | None = None
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def stop(self) -> None:
+        self._event.set()
+        with self._lock:
+            if self._state is not None:
+                lib = _library()
+                if not lib.jq_halted(self._state):
+                    lib.jq_halt(self._state, lib.jv_null(), lib.jv_null())
+
+    def attach(self, state: int | None) -> None:
+        with self._lock:
+            self._state = state
+
+
 class _StatePool:
     """Idle compiled states of one program."""
 
@@ -429,7 +462,7 @@ class Program:
         style: DumpStyle,
         on_result: ResultSink,
         on_stderr: ByteSink,
-        stop: threading.Event,
+        control: RunControl,
     ) -> RunOutcome:
         """Run over each feed in turn; stops at the first error or halt.
 
@@ -439,6 +472,7 @@ class Program:
         lib = _library()
         outcome = RunOutcome()
         state = self._acquire()
+        control.attach(state)
         _local.stderr = on_stderr
         lib.jq_set_debug_cb(state, lib.debug_cb, None)
         if lib.has_stderr_cb:
@@ -449,12 +483,13 @@ class Program:
                     if self._wrapped:
                         pair = lib.jv_array_append(lib.jv_array(), document)
                         document = lib.jv_array_append(pair, _parse_one(lib, arguments))
-                    _execute(lib, state, document, style, on_result, stop, outcome)
+                    _execute(lib, state, document, style, on_result, control, outcome)
                     if outcome.error is not None or outcome.halted or outcome.stopped:
                         return outcome
             return outcome
         finally:
             _local.stderr = None
+            control.attach(None)
             self._release(state)
 
 
@@ -643,7 +678,7 @@ def _execute(
     document: _Jv,
     style: DumpStyle,
     on_result: ResultSink,
-    stop: threading.Event,
+    control: RunControl,
     outcome: RunOutcome,
 ) -> None:
     flags = style.flags
@@ -652,7 +687,7 @@ def _execute(
     string_at = ctypes.string_at
     lib.jq_start(state, document, 0)
     while True:
-        if stop.is_set():
+        if control.is_set():
             outcome.stopped = True
             return
         result = jq_next(state)
@@ -673,6 +708,10 @@ def _execute(
         if not on_result(text, is_raw):
             outcome.stopped = True
             return
+    if control.is_set():
+        lib.jv_free(result)
+        outcome.stopped = True
+        return
     if lib.jq_halted(state):
         lib.jv_free(result)
         outcome.halted = True

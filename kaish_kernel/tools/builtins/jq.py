@@ -85,30 +85,30 @@ class _Channel:
     """Hands output from the worker thread to the event loop, with backpressure.
 
     The worker blocks while `_QUEUED_CHUNKS` chunks wait to be written; it
-    gives up (returns False) once `stop` is set: the reader left, or the
-    stage was cancelled.
+    gives up (returns False) once `control` is stopped: the reader left, or the
+    stage was cancelled (which also halts a filter busy computing).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         self._slots = threading.Semaphore(_QUEUED_CHUNKS)
-        self.stop = threading.Event()
+        self.control = engine.RunControl()
 
     def _post(self, item: tuple[str, object]) -> bool:
         try:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
         except RuntimeError:  # the loop is gone
-            self.stop.set()
+            self.control.stop()
             return False
         return True
 
     def put(self, chunk: bytes) -> bool:
         """Worker side: queue an output chunk, waiting for room."""
         while not self._slots.acquire(timeout=0.05):
-            if self.stop.is_set():
+            if self.control.is_set():
                 return False
-        if self.stop.is_set():
+        if self.control.is_set():
             self._slots.release()
             return False
         return self._post(("out", chunk))
@@ -311,7 +311,8 @@ class Jq(Tool):
             try:
                 program = engine.compile_program(source, names, arguments.decode("utf-8"))
                 outcome: object = program.run(
-                    feeds, arguments, style, collector.on_result, collector.on_stderr, channel.stop
+                    feeds, arguments, style, collector.on_result, collector.on_stderr,
+                    channel.control,
                 )
                 collector.flush()
             except BaseException as exc:  # reported on the loop side
@@ -330,14 +331,14 @@ class Jq(Tool):
                         await ctx.stdout.write(payload)  # type: ignore[arg-type]
                     except BrokenPipeError:
                         broken = True
-                        channel.stop.set()
+                        channel.control.stop()
                 elif kind == "err":
                     ctx.stderr.write(payload)  # type: ignore[arg-type]
                 else:
                     outcome = payload
                     break
         except BaseException:
-            channel.stop.set()
+            channel.control.stop()
             raise
         if broken:
             return 0
