@@ -23,28 +23,45 @@ import re
 from dataclasses import dataclass
 
 from kaish_kernel.errors import ErrorCode, KaishSyntaxError
-from kaish_kernel.lang.lexer_def import MODE_RULES, SKIPPED, Mode
-from kaish_kernel.lang.span import Span
+from kaish_kernel.lang.lexer_def import BLANKS, MODE_RULES, SKIPPED, Mode
 from kaish_kernel.lang.tokens import Token, TokenKind
 
 __all__ = ["HereDocBody", "Lexer", "Mode"]
 
 
-def _compile(rules: list[tuple[TokenKind, str]]) -> tuple[re.Pattern[str], tuple[TokenKind, ...]]:
-    for _, pattern in rules:
-        assert re.compile(pattern).groups == 0, pattern
-    combined = "|".join(f"({pattern})" for _, pattern in rules)
-    return re.compile(combined), tuple(kind for kind, _ in rules)
-
-
-_COMPILED = {mode: _compile(rules) for mode, rules in MODE_RULES.items()}
-
-# A `#` opens a comment only where a word can start (LANGUAGE.md, "Comments").
-_WORD_BOUNDARY = frozenset(" \t\r\n;|&<>(")
+# What the lexer does with a rule's match, per rule (see `_compile`).
+_EMIT, _SKIP, _COMMENT, _ERROR = range(4)
 
 _ERROR_KINDS = frozenset(
     {TokenKind.SQ_OPEN, TokenKind.BAD_DOLLAR, TokenKind.BACKTICK, TokenKind.UNKNOWN}
 )
+
+_Compiled = tuple[re.Pattern[str], tuple[TokenKind, ...], tuple[int, ...]]
+
+
+def _compile(mode: Mode) -> _Compiled:
+    rules = MODE_RULES[mode]
+    skipped = SKIPPED[mode]
+    body = "|".join(f"({pattern})" for _, pattern in rules)
+    combined = re.compile(f"{BLANKS.get(mode, '')}(?:{body})")
+    # One group per rule: `lastindex` names the rule only if rules add none.
+    assert combined.groups == len(rules)
+    actions = tuple(
+        _COMMENT if kind is TokenKind.COMMENT
+        else _SKIP if kind in skipped
+        else _ERROR if kind in _ERROR_KINDS
+        else _EMIT
+        for kind, _ in rules
+    )
+    return combined, tuple(kind for kind, _ in rules), actions
+
+
+# Compiled on first use: most scripts never enter most modes, and start-up
+# time counts (`kaish -c true`).
+_COMPILED: dict[Mode, _Compiled] = {}
+
+# A `#` opens a comment only where a word can start (LANGUAGE.md, "Comments").
+_WORD_BOUNDARY = frozenset(" \t\r\n;|&<>(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +84,7 @@ class Lexer:
         self.pos = start
         self.last_end = start  # end of the last token `next` returned
         self._resume: dict[int, int] = {}
-        self._cache: tuple[int, Mode, Token, int] | None = None
+        self._cache: dict[tuple[int, Mode], tuple[Token, int]] = {}
 
     def __repr__(self) -> str:
         return f"<Lexer pos={self.pos} of {self.start}:{self.end}>"
@@ -78,7 +95,8 @@ class Lexer:
 
     def peek(self, mode: Mode) -> Token:
         """The next token in `mode`, without consuming it."""
-        return self._lex(self.pos, mode)[0]
+        hit = self._cache.get((self.pos, mode))
+        return hit[0] if hit is not None else self._lex(self.pos, mode)[0]
 
     def next(self, mode: Mode) -> Token:
         """Consume and return the next token in `mode`."""
@@ -96,42 +114,46 @@ class Lexer:
         self.last_end = pos
 
     def _lex(self, pos: int, mode: Mode) -> tuple[Token, int]:
-        cache = self._cache
-        if cache is not None and cache[0] == pos and cache[1] is mode:
-            return cache[2], cache[3]
-        start = pos
-        pattern, kinds = _COMPILED[mode]
-        skipped = SKIPPED[mode]
+        key = (pos, mode)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        compiled = _COMPILED.get(mode)
+        if compiled is None:
+            compiled = _COMPILED[mode] = _compile(mode)
+        pattern, kinds, actions = compiled
         src = self.source
         end = self.end
         while True:
-            if pos >= end:
-                tok = Token(TokenKind.EOF, "", Span(end, end))
+            m = pattern.match(src, pos, end) if pos < end else None
+            if m is None:  # nothing but blanks left
+                tok = Token(TokenKind.EOF, "", end, end)
                 after = end
                 break
-            m = pattern.match(src, pos, end)
-            assert m is not None and m.lastindex is not None  # every mode ends in a catch-all
-            kind = kinds[m.lastindex - 1]
+            index = m.lastindex
+            assert index is not None
+            start = m.start(index)
             stop = m.end()
-            if kind in skipped:
-                if kind is TokenKind.COMMENT and not self._comment_allowed(pos):
-                    raise KaishSyntaxError(
-                        "`#` starts a comment only at the start of a word",
-                        source=src,
-                        offset=pos,
-                        code=ErrorCode.BAD_HASH,
-                        hint='quote the whole word to keep `#` in it (e.g. "$x#3"), '
-                        "or put a space before `#` to start a comment",
-                    )
-                pos = stop
-                continue
-            if kind in _ERROR_KINDS:
-                self._raise_for(kind, pos)
-            tok = Token(kind, m.group(), Span(pos, stop))
-            after = self._resume.get(pos, stop) if kind is TokenKind.NEWLINE else stop
-            break
-        self._cache = (start, mode, tok, after)
-        return tok, after
+            action = actions[index - 1]
+            if action == _EMIT:
+                kind = kinds[index - 1]
+                tok = Token(kind, m.group(index), start, stop)
+                after = self._resume.get(start, stop) if kind is TokenKind.NEWLINE else stop
+                break
+            if action == _COMMENT and not self._comment_allowed(start):
+                raise KaishSyntaxError(
+                    "`#` starts a comment only at the start of a word",
+                    source=src,
+                    offset=start,
+                    code=ErrorCode.BAD_HASH,
+                    hint='quote the whole word to keep `#` in it (e.g. "$x#3"), '
+                    "or put a space before `#` to start a comment",
+                )
+            if action == _ERROR:
+                self._raise_for(kinds[index - 1], start)
+            pos = stop
+        result = self._cache[key] = (tok, after)
+        return result
 
     def _comment_allowed(self, pos: int) -> bool:
         return pos == 0 or self.source[pos - 1] in _WORD_BOUNDARY
@@ -253,7 +275,7 @@ class Lexer:
                 after = j + (2 if src.startswith("\r\n", j) else 1)
             if line == delimiter:
                 self._resume[newline] = after
-                self._cache = None
+                self._cache.clear()
                 return HereDocBody(body_start, i)
             i = after
         return None

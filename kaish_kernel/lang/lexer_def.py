@@ -29,10 +29,12 @@ from enum import Enum
 
 from kaish_kernel.lang.tokens import TokenKind as K
 
-__all__ = ["MODE_RULES", "SKIPPED", "Mode"]
+__all__ = ["BLANKS", "DIGITS", "LETTERS", "MODE_RULES", "NAME_CHAR", "NAME_START", "SKIPPED", "Mode", "char_class"]
 
 
 class Mode(Enum):
+    __hash__ = object.__hash__  # members are singletons; keeps dict lookups in C
+
     COMMAND = "command"
     LIST = "list"
     RECORD_KEY = "record-key"
@@ -45,13 +47,29 @@ class Mode(Enum):
     ARITH = "arith"
 
 
-_NON_ASCII = "\u0080-\U0010ffff"
-_WORD_BASE = "A-Za-z0-9_.@\\-/+~=*?" + _NON_ASCII
+def char_class(ascii_chars: str) -> str:
+    """A class of `ascii_chars` plus every non-ASCII character.
+
+    Written as the negation of its ASCII complement: `re` compiles a class
+    spanning U+0080..U+10FFFF slowly, and start-up time matters.
+    """
+    allowed = set(ascii_chars)
+    excluded = [c for c in map(chr, range(128)) if c not in allowed]
+    return "[^" + "".join(f"\\x{ord(c):02x}" for c in excluded) + "]"
+
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+DIGITS = "0123456789"
+_WORD_BASE = LETTERS + DIGITS + "_.@-/+~=*?"
+NAME_START = char_class(LETTERS + "_")
+NAME_CHAR = char_class(LETTERS + DIGITS + "_")
 
 
 def _word(extra: str) -> str:
     """A bareword run: `extra` adds separators-turned-word-characters (`,` `:`)."""
-    return f"[{_WORD_BASE}{extra}][{_WORD_BASE}{extra}#!]*"
+    first = char_class(_WORD_BASE + extra)
+    rest = char_class(_WORD_BASE + extra + "#!")
+    return f"{first}{rest}*"
 
 
 # Bareword forms taken verbatim up to whitespace or an operator, as kaish
@@ -70,7 +88,7 @@ _EXPANSIONS: list[tuple[K, str]] = [
     (K.ARITH_START, r"\$\(\("),
     (K.CMDSUB_START, r"\$\("),
     (K.VARSUB_START, r"\$\{"),
-    (K.VAR, f"\\$[A-Za-z_{_NON_ASCII}][A-Za-z0-9_{_NON_ASCII}]*"),
+    (K.VAR, f"\\${NAME_START}{NAME_CHAR}*"),
     (K.SPECIAL, r"\$[0-9?$#@]"),
 ]
 
@@ -79,7 +97,6 @@ _OPERATORS = r"2>&1|1>&2|>&2|2>|&>|&&|\|\||;;|>>|<<<|<<-|<<|>=|<=|[|&;<>()]"
 
 def _command_like(word_extra: str, raw_stop: str, extra: list[tuple[K, str]]) -> list[tuple[K, str]]:
     return [
-        (K.WS, r"[ \t]+"),
         (K.LINE_CONT, r"\\[ \t]*(?:\r\n|\n|\r)"),
         (K.NEWLINE, r"\r\n|\n|\r"),
         (K.COMMENT, r"#[^\r\n]*"),
@@ -141,10 +158,9 @@ MODE_RULES: dict[Mode, list[tuple[K, str]]] = {
         (K.TEXT, r"[^'\"\\$}]+"),
     ],
     Mode.ARITH: [
-        (K.WS, r"[ \t\r\n]+"),
         (K.LINE_CONT, r"\\(?:\r\n|\n|\r)"),
         (K.NUMBER, r"[0-9]+"),
-        (K.NAME, f"[A-Za-z_{_NON_ASCII}][A-Za-z0-9_{_NON_ASCII}]*"),
+        (K.NAME, f"{NAME_START}{NAME_CHAR}*"),
         (K.OP, r"==|!=|<=|>=|&&|\|\||[-+*/%<>!()\[\]]"),
         *_EXPANSIONS,
         (K.BAD_DOLLAR, r"\$"),
@@ -153,13 +169,20 @@ MODE_RULES: dict[Mode, list[tuple[K, str]]] = {
 }
 MODE_RULES[Mode.DQ_NESTED] += MODE_RULES[Mode.DQ][1:]
 
+_COMMAND_MODES = (Mode.COMMAND, Mode.DQ_COMMAND, Mode.LIST, Mode.RECORD_KEY, Mode.RECORD_VALUE)
+
+# Blanks skipped before every token, per mode (matched in the same regex pass).
+BLANKS: dict[Mode, str] = {mode: r"[ \t]*" for mode in _COMMAND_MODES} | {
+    Mode.ARITH: r"[ \t\r\n]*",
+}
+
 # Kinds the lexer consumes without handing them to the parser, per mode.
 SKIPPED: dict[Mode, frozenset[K]] = {
-    mode: frozenset({K.WS, K.LINE_CONT, K.COMMENT})
-    for mode in (Mode.COMMAND, Mode.DQ_COMMAND, Mode.LIST, Mode.RECORD_KEY, Mode.RECORD_VALUE)
+    mode: frozenset({K.LINE_CONT, K.COMMENT})
+    for mode in _COMMAND_MODES
 } | {
     Mode.DQ_NESTED: frozenset(),
-    Mode.ARITH: frozenset({K.WS, K.LINE_CONT}),
+    Mode.ARITH: frozenset({K.LINE_CONT}),
     Mode.DQ: frozenset(),
     Mode.HEREDOC: frozenset(),
     Mode.VARDEFAULT: frozenset(),

@@ -97,10 +97,10 @@ class ParserBase:
     # --- small token helpers -----------------------------------------
 
     def peek(self, mode: Mode | None = None) -> Token:
-        return self.lx.peek(mode or self.cmd_mode)
+        return self.lx.peek(mode if mode is not None else self.cmd_mode)
 
     def take(self, mode: Mode | None = None) -> Token:
-        return self.lx.next(mode or self.cmd_mode)
+        return self.lx.next(mode if mode is not None else self.cmd_mode)
 
     def peek_after(self, tok: Token) -> Token:
         """The command-mode token following `tok` (two-token lookahead)."""

@@ -22,6 +22,7 @@ import re
 
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.lang import ast
+from kaish_kernel.lang.lexer_def import DIGITS, LETTERS, char_class
 from kaish_kernel.lang.names import KEYWORDS, name_error, normalize
 from kaish_kernel.lang.parse_base import describe
 from kaish_kernel.lang.parse_word import WORD_START, Ctx, Part, WordParser
@@ -30,8 +31,10 @@ from kaish_kernel.lang.tokens import Token, TokenKind
 
 __all__ = ["CommandParser"]
 
-_TARGET_EQ_RE = re.compile("([A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_.@#\\-:\u0080-\U0010ffff]*)=")
-_TARGET_RE = re.compile("[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_.@#\\-:\u0080-\U0010ffff]*\\Z")
+_TARGET_START = char_class(LETTERS + "_")
+_TARGET_CHAR = char_class(LETTERS + DIGITS + "_.@#-:")
+_TARGET_EQ_RE = re.compile(f"({_TARGET_START}{_TARGET_CHAR}*)=")
+_TARGET_RE = re.compile(f"{_TARGET_START}{_TARGET_CHAR}*\\Z")
 _SLICE_RE = re.compile(r"(-?[0-9]*):(-?[0-9]*)\Z")
 _INDEX_RE = re.compile(r"-?[0-9]+\Z")
 _PUSH_TARGET_RE = re.compile(r"[^\[\]*?]+(?:\[[^\[\]]+\])+\Z")

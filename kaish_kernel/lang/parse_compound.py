@@ -24,6 +24,7 @@ from typing import NoReturn
 
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.lang import ast
+from kaish_kernel.lang.lexer_def import DIGITS, LETTERS, char_class
 from kaish_kernel.lang.names import name_error, normalize
 from kaish_kernel.lang.parse_command import CommandParser
 from kaish_kernel.lang.parse_word import WORD_START, Ctx, Part
@@ -32,7 +33,9 @@ from kaish_kernel.lang.tokens import Token, TokenKind
 
 __all__ = ["CompoundParser"]
 
-_FUNC_NAME_RE = re.compile("[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_.@#\\-:\u0080-\U0010ffff]*\\Z")
+_FUNC_NAME_RE = re.compile(
+    char_class(LETTERS + "_") + char_class(LETTERS + DIGITS + "_.@#-:") + "*\\Z"
+)
 _FILE_OPS = frozenset({"-e", "-f", "-d", "-r", "-w", "-x"})
 _UNARY_OPS = frozenset({"-z", "-n", "-list", "-record"})
 _BINARY_OPS = frozenset(

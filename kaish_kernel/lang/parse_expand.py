@@ -21,6 +21,7 @@ from typing import NoReturn
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.lang import ast
 from kaish_kernel.lang.lexer import Lexer, Mode
+from kaish_kernel.lang.lexer_def import NAME_CHAR, NAME_START
 from kaish_kernel.lang.names import name_error, normalize
 from kaish_kernel.lang.parse_base import ParserBase
 from kaish_kernel.lang.span import Span
@@ -28,7 +29,7 @@ from kaish_kernel.lang.tokens import Token, TokenKind
 
 __all__ = ["ExpandParser", "build_string"]
 
-_NAME_RE = re.compile("[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*")
+_NAME_RE = re.compile(NAME_START + NAME_CHAR + "*")
 _INDEX_RE = re.compile(r"-?[0-9]+\Z")
 _SLICE_RE = re.compile(r"(-?[0-9]*):(-?[0-9]*)\Z")
 _DQ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}

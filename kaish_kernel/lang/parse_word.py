@@ -31,6 +31,7 @@ from typing import NoReturn
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.lang import ast
 from kaish_kernel.lang.lexer import Mode
+from kaish_kernel.lang.lexer_def import DIGITS, LETTERS, char_class
 from kaish_kernel.lang.parse_base import describe
 from kaish_kernel.lang.parse_expand import ExpandParser
 from kaish_kernel.lang.span import Span
@@ -41,9 +42,12 @@ __all__ = ["Ctx", "Part", "WordParser", "bare_value"]
 
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _FLOAT_RE = re.compile(r"-?[0-9]+\.[0-9]+\Z")
-_LONG_RE = re.compile("--([A-Za-z][A-Za-z0-9\\-\u0080-\U0010ffff]*)")
-_SHORT_RE = re.compile("-([A-Za-z][A-Za-z0-9\\-\u0080-\U0010ffff]*)(:*)")
-_KEY_RE = re.compile("([A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_.@#\\-\u0080-\U0010ffff]*)=")
+_FLAG_CHAR = char_class(LETTERS + DIGITS + "-")
+_LONG_RE = re.compile(f"--([A-Za-z]{_FLAG_CHAR}*)")
+_SHORT_RE = re.compile(f"-([A-Za-z]{_FLAG_CHAR}*)(:*)")
+_KEY_RE = re.compile(
+    "(" + char_class(LETTERS + "_") + char_class(LETTERS + DIGITS + "_.@#-") + "*)="
+)
 _I64 = 2**63
 
 _RAW_KINDS = frozenset(
@@ -171,9 +175,15 @@ class WordParser(ExpandParser):
         return parts
 
     def _raw_text(self, parts: list[Part]) -> str | None:
-        if all(p.raw is not None for p in parts):
-            return "".join(p.raw for p in parts if p.raw is not None)
-        return None
+        """The word's text when every part is bareword text, else None."""
+        if len(parts) == 1:
+            return parts[0].raw
+        pieces: list[str] = []
+        for part in parts:
+            if part.raw is None:
+                return None
+            pieces.append(part.raw)
+        return "".join(pieces)
 
     def glue_error(self, parts: list[Part], ctx: Ctx) -> NoReturn:
         """Adjacent parts that kaish will not paste into one word."""

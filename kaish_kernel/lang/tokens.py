@@ -7,8 +7,8 @@ b.span.start`), so tokens carry no "preceded by space" flag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from kaish_kernel.lang.span import Span
 
@@ -17,6 +17,9 @@ __all__ = ["Token", "TokenKind"]
 
 class TokenKind(StrEnum):
     """Every kind a lexer rule can produce, across all modes."""
+
+    # Members are singletons: identity hashing keeps set lookups in C.
+    __hash__ = object.__hash__
 
     EOF = "EOF"
     # --- layout ---
@@ -61,23 +64,25 @@ class TokenKind(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A token: its kind, exact source text and `[start, end)` offsets.
+
+    A tuple rather than a dataclass because the lexer makes one per token and
+    tuples are built in C; `span` gives the Span the syntax tree wants.
+    """
+
     kind: TokenKind
     text: str
-    span: Span
+    start: int
+    end: int
 
     @property
-    def start(self) -> int:
-        return self.span.start
-
-    @property
-    def end(self) -> int:
-        return self.span.end
+    def span(self) -> Span:
+        return Span(self.start, self.end)
 
     def is_op(self, *texts: str) -> bool:
         """True for an operator token spelled as one of `texts`."""
         return self.kind is TokenKind.OP and self.text in texts
 
     def __repr__(self) -> str:
-        return f"Token({self.kind.value}, {self.text!r}, {self.span.start}:{self.span.end})"
+        return f"Token({self.kind.value}, {self.text!r}, {self.start}:{self.end})"
