@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from kaish_kernel.errors import ErrorCode, KaishSyntaxError
-from kaish_kernel.lang.lexer_def import BLANKS, MODE_RULES, SKIPPED, Mode
+from kaish_kernel.lang.lexer_def import BLANKS, ERRORS, MODE_RULES, SKIPPED, Mode
 from kaish_kernel.lang.tokens import Token, TokenKind
 
 __all__ = ["HereDocBody", "Lexer", "Mode"]
@@ -32,16 +32,13 @@ __all__ = ["HereDocBody", "Lexer", "Mode"]
 # What the lexer does with a rule's match, per rule (see `_compile`).
 _EMIT, _SKIP, _COMMENT, _ERROR = range(4)
 
-_ERROR_KINDS = frozenset(
-    {TokenKind.SQ_OPEN, TokenKind.BAD_DOLLAR, TokenKind.BACKTICK, TokenKind.UNKNOWN}
-)
-
 _Compiled = tuple[re.Pattern[str], tuple[TokenKind, ...], tuple[int, ...]]
 
 
 def _compile(mode: Mode) -> _Compiled:
     rules = MODE_RULES[mode]
     skipped = SKIPPED[mode]
+    errors = ERRORS.get(mode, frozenset())
     body = "|".join(f"({pattern})" for _, pattern in rules)
     combined = re.compile(f"{BLANKS.get(mode, '')}(?:{body})")
     # One group per rule: `lastindex` names the rule only if rules add none.
@@ -49,7 +46,7 @@ def _compile(mode: Mode) -> _Compiled:
     actions = tuple(
         _COMMENT if kind is TokenKind.COMMENT
         else _SKIP if kind in skipped
-        else _ERROR if kind in _ERROR_KINDS
+        else _ERROR if kind in errors
         else _EMIT
         for kind, _ in rules
     )

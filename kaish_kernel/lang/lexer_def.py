@@ -29,7 +29,7 @@ from enum import Enum
 
 from kaish_kernel.lang.tokens import TokenKind as K
 
-__all__ = ["BLANKS", "DIGITS", "LETTERS", "MODE_RULES", "NAME_CHAR", "NAME_START", "SKIPPED", "Mode", "char_class"]
+__all__ = ["BLANKS", "DIGITS", "ERRORS", "LETTERS", "MODE_RULES", "NAME_CHAR", "NAME_START", "SKIPPED", "Mode", "char_class"]
 
 
 class Mode(Enum):
@@ -171,9 +171,18 @@ MODE_RULES[Mode.DQ_NESTED] += MODE_RULES[Mode.DQ][1:]
 
 _COMMAND_MODES = (Mode.COMMAND, Mode.DQ_COMMAND, Mode.LIST, Mode.RECORD_KEY, Mode.RECORD_VALUE)
 
-# Blanks skipped before every token, per mode (matched in the same regex pass).
-BLANKS: dict[Mode, str] = {mode: r"[ \t]*" for mode in _COMMAND_MODES} | {
-    Mode.ARITH: r"[ \t\r\n]*",
+# Blanks skipped before every token, per mode (matched in the same regex pass;
+# possessive, so trailing blanks never backtrack into a catch-all rule).
+BLANKS: dict[Mode, str] = {mode: r"[ \t]*+" for mode in _COMMAND_MODES} | {
+    Mode.ARITH: r"[ \t\r\n]*+",
+}
+
+# Kinds that are always a mistake where they stand, per mode: the lexer raises
+# a tailored syntax error (an unclosed `'`, a stray `$`, a backtick, ...).
+_COMMAND_ERRORS = frozenset({K.SQ_OPEN, K.BAD_DOLLAR, K.BACKTICK, K.BACKSLASH, K.UNKNOWN})
+ERRORS: dict[Mode, frozenset[K]] = {mode: _COMMAND_ERRORS for mode in _COMMAND_MODES} | {
+    Mode.ARITH: frozenset({K.BAD_DOLLAR, K.UNKNOWN}),
+    Mode.VARDEFAULT: frozenset({K.SQ_OPEN}),
 }
 
 # Kinds the lexer consumes without handing them to the parser, per mode.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import NoReturn
 
-from kaish_kernel.errors import ErrorCode
+from kaish_kernel.errors import ErrorCode, KaishSyntaxError
 from kaish_kernel.lang import ast
 from kaish_kernel.lang.lexer import Lexer, Mode
 from kaish_kernel.lang.lexer_def import NAME_CHAR, NAME_START
@@ -118,21 +118,31 @@ class ExpandParser(ParserBase):
         if self._dq_level:
             self.cmd_mode = Mode.DQ_COMMAND
         saved_level, self._dq_level = self._dq_level, 0
-        body = self.parse_block(frozenset({")"}))
+        try:
+            body = self.parse_block(frozenset({")"}))
+        except KaishSyntaxError as exc:
+            # `echo "pre $(echo hi"`: the missing `)` is the mistake; the
+            # string that then runs off the end is only its consequence.
+            if exc.code == ErrorCode.UNTERMINATED_STRING and exc.offset > tok.start:
+                self._unterminated_cmdsub(tok)
+            raise
         close = self.take()
         self.cmd_mode = outer
         self._dq_level = saved_level
         if not close.is_op(")"):
             if close.kind is TokenKind.EOF:
-                self.error(
-                    "unterminated command substitution: missing `)`",
-                    tok.start,
-                    code=ErrorCode.UNTERMINATED_SUBST,
-                    incomplete=True,
-                )
+                self._unterminated_cmdsub(tok)
             self.unexpected(close, "`)` to close `$(`")
         self.leave()
         return ast.CommandSubst(body, Span(tok.start, close.end))
+
+    def _unterminated_cmdsub(self, tok: Token) -> NoReturn:
+        self.error(
+            "unterminated command substitution: missing `)`",
+            tok.start,
+            code=ErrorCode.UNTERMINATED_SUBST,
+            incomplete=True,
+        )
 
     # --- "double quotes" ---------------------------------------------
 
