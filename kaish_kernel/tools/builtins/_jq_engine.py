@@ -616,6 +616,9 @@ def _documents(lib: _Lib, feed: Feed) -> Iterator[_Jv]:
         try:
             for value in _stream(lib, feed.data):
                 array = lib.jv_array_append(array, value)
+        except JqInputError as exc:
+            lib.jv_free(array)
+            raise JqInputError(f"invalid JSON input{_where(feed)}: {exc}") from None
         except BaseException:
             lib.jv_free(array)
             raise
