@@ -149,4 +149,5 @@ class KernelHarness:
 
     def shutdown(self) -> None:
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=False)
+        if self.km.has_kernel and self.km.is_alive():
+            self.km.shutdown_kernel(now=False)
