@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 import time
 
-from kaish_kernel.scheduler.pipe_stream import pipe_stream_default
+# bench/ holds scripts named like stdlib modules (json.py); keep them off sys.path
+# before the package (which imports json) is loaded.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+from kaish_kernel.scheduler.pipe_stream import pipe_stream_default  # noqa: E402
 
 
 async def _through_pipe(total: int, chunk: int, count_lines: bool) -> float:

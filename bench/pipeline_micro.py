@@ -21,10 +21,16 @@ import argparse
 import asyncio
 import os
 import subprocess
+import sys
 import tempfile
 import time
 
-from kaish_kernel.scheduler import (
+# bench/ holds scripts named like stdlib modules (json.py); keep them off sys.path
+# before the package (which imports json) is loaded.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+from kaish_kernel.scheduler import (  # noqa: E402
     EMPTY_INPUT,
     CaptureErrorSink,
     CaptureOutput,
