@@ -364,7 +364,8 @@ class Glob(Tool):
         depth = args.get("depth")
         if depth is not None and depth < 0:
             return ctx.error(f"invalid --depth {depth}: must be >= 0", 2)
-        selected, rejected = [], []
+        selected: list[str] = []
+        rejected: list[str] = []
         for name, sink in (("ftype", selected), ("ftype-not", rejected)):
             for type_name in args.get(name) or []:
                 if type_name not in FILE_TYPES:

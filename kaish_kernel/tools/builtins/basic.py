@@ -276,6 +276,9 @@ class Seq(Tool):
             numbers = [_seq_number(v) for v in operands]
         except ValueError as exc:
             return ctx.error(f"invalid number '{exc}'")
+        first: float | int
+        step: float | int
+        last: float | int
         if len(numbers) == 1:
             first, step, last = 1, 1, numbers[0]
         elif len(numbers) == 2:
@@ -338,15 +341,15 @@ def _sequence(first: float | int, step: float | int, last: float | int, integral
     # Floats accumulate the increment, with a little slack at the end so
     # `seq 0 0.1 1` reaches 1 despite rounding.
     slack = abs(step) * 1e-10
-    current = float(first)
+    value = float(first)
     if step > 0:
-        while current <= last + slack:
-            yield current
-            current += step
+        while value <= last + slack:
+            yield value
+            value += step
     else:
-        while current >= last - slack:
-            yield current
-            current += step
+        while value >= last - slack:
+            yield value
+            value += step
 
 
 def _format(value: Value) -> str:
