@@ -92,8 +92,11 @@ class Shell:
         self.session.scope.script_name = script_name
         self.session.scope.script_args = list(args or [])
         for name, value in (env or {}).items():
-            self.session.scope.globals[name] = value
-            self.session.scope.exported.add(name)
+            if name not in ("PWD", "OLDPWD"):
+                self.session.scope.globals[name] = value
+                self.session.scope.exported.add(name)
+        self.session.scope.globals["PWD"] = self.session.cwd_path
+        self.session.scope.exported.add("PWD")
         self.executor = Executor(self.session)
         self._mount_virtual()
 

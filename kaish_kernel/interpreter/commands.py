@@ -186,6 +186,9 @@ async def run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: I
     except UsageError as exc:
         io.stderr.write(f"{schema.name}: {exc}\n")
         return 2
+    except ValueError_ as exc:
+        io.stderr.write(f"{schema.name}: {exc}\n")
+        return 1
     ctx = ToolContext(
         name=schema.name,
         args=args,
@@ -286,7 +289,7 @@ async def run_multistage(ex: Executor, stmt: ast.Pipeline, io: IO) -> list[int]:
             return await run_stage_isolated(fork, stage, _IO(stdin, stdout, io.stderr))
 
         specs.append(StageSpec(run=run, external=external))
-    codes = await PipelineRunner().run(specs, io.stdin, io.stdout, io.stderr)
+    codes = await PipelineRunner().run(specs, stdin=io.stdin, stdout=io.stdout, stderr=io.stderr)
     ex.session.adopt(forks[-1].session)
     return codes
 

@@ -119,6 +119,9 @@ class Session:
         if not self.router.is_dir(target):
             raise KaishRuntimeError(f"{path}: Not a directory")
         self.prev_cwd, self.cwd_path = self.cwd_path, target
+        # $PWD and $OLDPWD follow every successful change (and only those)
+        self.scope.set("OLDPWD", self.prev_cwd)
+        self.scope.set("PWD", target)
 
     # -- ShellAccess: variables --
     def get_var(self, name: str) -> Value:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from kaish_kernel.scheduler.stage import InputStream, OutputStream
+from kaish_kernel.scheduler.stderr_stream import ErrorSink
 from kaish_kernel.tools.schema import BoundArgs, Schema
 from kaish_kernel.values import Value, ValueError_, coerce_text, to_json
 
@@ -33,12 +34,6 @@ if TYPE_CHECKING:
     from kaish_kernel.tools.registry import ToolRegistry
 
 __all__ = ["ErrorSink", "ShellAccess", "ShellOptions", "Tool", "ToolContext"]
-
-
-class ErrorSink(Protocol):
-    """Where a stage's diagnostics go. Never blocks."""
-
-    def write(self, data: bytes | str) -> None: ...
 
 
 @dataclass(slots=True)

@@ -141,16 +141,12 @@ class Cd(Tool):
             target = previous
         else:
             target = word_text(args[0])
-        before = shell.cwd
         try:
             shell.chdir(target)
         except KaishRuntimeError as exc:
             return ctx.error(exc.message)
         except OSError as exc:
             return ctx.error(f"{target}: {exc.strerror or exc}")
-        # $PWD and $OLDPWD follow every successful cd (and only those).
-        shell.set_var("OLDPWD", before)
-        shell.set_var("PWD", shell.cwd)
         if dash:
             await ctx.write_text(shell.cwd + "\n")
         return 0
