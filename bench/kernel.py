@@ -1,0 +1,311 @@
+"""Benchmark: the kaish kernel against ipykernel, an empty ipykernel Kernel and bash_kernel.
+
+    python bench/kernel.py [--rounds 40] [--starts 3] [--mb 10] [--json out.json]
+
+Measured in one run, every kernel driven the same way through jupyter_client:
+
+    round-trip   execute_request -> execute_reply and idle, trivial cells
+                 (kaish `true`, `echo hi`; ipykernel `pass`; empty Kernel;
+                 bash_kernel `true`), median over --rounds after a warm-up
+    start-up     start_new_kernel until the kernel answers kernel_info (median)
+    first output `echo a; sleep 1; echo b` (and equivalents): execute_request to
+                 the first `stream` message
+    throughput   a cell printing --mb MB of numbered lines; counts the bytes that
+                 actually arrived in `stream` messages and checks them against
+                 the expected text (no byte lost, none reordered). kaish prints
+                 them three ways: `cat FILE` (the kernel's output path),
+                 `/usr/bin/seq` (an external through a pipe) and the `seq`
+                 builtin (bounded by its own formatting speed)
+
+Targets (issue 6): kaish round-trip no slower than ipykernel `pass` and within
+1.5x of the empty kernel; first output within 50 ms; >= 5 MB/s received with
+nothing lost. bash_kernel is measured on a smaller output (it manages tens of
+KB/s), scaled by --bash-kb.
+
+Kernelspecs for kaish, the empty kernel and bash_kernel go into a temporary
+JUPYTER_PATH, so nothing needs installing first.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/ holds json.py: keep it from shadowing the standard library's json.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import queue  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+from jupyter_client.manager import KernelManager, start_new_kernel  # noqa: E402
+
+EMPTY_KERNEL = '''
+from ipykernel.kernelapp import IPKernelApp
+from ipykernel.kernelbase import Kernel
+
+class EmptyKernel(Kernel):
+    implementation = "empty"
+    implementation_version = "0"
+    language_info = {"name": "empty", "mimetype": "text/plain", "file_extension": ".txt"}
+    banner = "empty"
+
+    async def do_execute(self, code, silent, store_history=True, user_expressions=None,
+                         allow_stdin=False, *, cell_meta=None, cell_id=None):
+        return {"status": "ok", "execution_count": self.execution_count,
+                "payload": [], "user_expressions": {}}
+
+IPKernelApp.launch_instance(kernel_class=EmptyKernel)
+'''
+
+
+def _write_spec(root: Path, name: str, argv: list[str], language: str) -> None:
+    folder = root / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": argv, "display_name": name, "language": language}
+    (folder / "kernel.json").write_text(json.dumps(spec))
+
+
+def install_specs() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="kaish-bench-jupyter-"))
+    from kaish_kernel.jupyter.install import write_kernelspec
+
+    write_kernelspec(root / "kernels" / "kaish")
+    (root / "empty_kernel.py").write_text(EMPTY_KERNEL)
+    _write_spec(root, "bench-empty", [sys.executable, str(root / "empty_kernel.py"), "-f", "{connection_file}"], "text")
+    _write_spec(root, "bench-bash", [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"], "bash")
+    _write_spec(
+        root, "bench-python", [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "python"
+    )
+    os.environ["JUPYTER_PATH"] = str(root) + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+    return root
+
+
+@dataclass
+class CellRun:
+    seconds: float
+    first_stream: float | None
+    stdout: bytes
+    status: str
+
+
+def run_cell(km: KernelManager, kc: Any, code: str, timeout: float = 600) -> CellRun:
+    """Send one execute_request; wait for its reply and its idle status."""
+    del km
+    start = time.perf_counter()
+    msg_id = kc.execute(code)
+    first: float | None = None
+    chunks: list[bytes] = []
+    reply: dict[str, Any] | None = None
+    idle = False
+    while not idle:
+        try:
+            msg = kc.get_iopub_msg(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no output for {code!r}") from None
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        if kind == "stream":
+            if first is None:
+                first = time.perf_counter() - start
+            if msg["content"]["name"] == "stdout":
+                chunks.append(msg["content"]["text"].encode())
+        elif kind == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
+    while reply is None:
+        msg = kc.get_shell_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            reply = msg
+    return CellRun(time.perf_counter() - start, first, b"".join(chunks), reply["content"]["status"])
+
+
+@dataclass
+class KernelReport:
+    name: str
+    startup_s: float = 0.0
+    roundtrip_ms: dict[str, float] = field(default_factory=dict)
+    first_output_ms: float | None = None
+    throughput: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def numbered_lines(count: int) -> bytes:
+    return "".join(f"{i}\n" for i in range(1, count + 1)).encode()
+
+
+def lines_for_bytes(target: int) -> int:
+    count, total = 0, 0
+    while total < target:
+        count += 1
+        total += len(str(count)) + 1
+    return count
+
+
+def measure(
+    name: str,
+    kernel_name: str,
+    *,
+    trivial: dict[str, str],
+    first_output: str | None,
+    output_cells: dict[str, str],
+    output_lines: int,
+    setup: str = "",
+    rounds: int,
+    starts: int,
+) -> KernelReport:
+    """Start-up, round-trips, first output and throughput of one kernel."""
+    report = KernelReport(name)
+    startup: list[float] = []
+    for _ in range(starts):
+        t0 = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name=kernel_name, startup_timeout=120)
+        startup.append(time.perf_counter() - t0)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    report.startup_s = statistics.median(startup) if startup else 0.0
+
+    km, kc = start_new_kernel(kernel_name=kernel_name, startup_timeout=120)
+    try:
+        if setup:
+            run_cell(km, kc, setup)
+        for label, code in trivial.items():
+            for _ in range(5):
+                run_cell(km, kc, code)
+            times = [run_cell(km, kc, code).seconds for _ in range(rounds)]
+            report.roundtrip_ms[label] = statistics.median(times) * 1000
+        if first_output is not None:
+            firsts = [run_cell(km, kc, first_output).first_stream for _ in range(3)]
+            known = [f for f in firsts if f is not None]
+            report.first_output_ms = statistics.median(known) * 1000 if known else None
+        expected = numbered_lines(output_lines)
+        for label, code in output_cells.items():
+            got = run_cell(km, kc, code.format(n=output_lines))
+            report.throughput[label] = {
+                "expected_bytes": len(expected),
+                "received_bytes": len(got.stdout),
+                "seconds": round(got.seconds, 3),
+                "mb_per_s": round(len(got.stdout) / got.seconds / 1e6, 3),
+                "lost_bytes": len(expected) - len(got.stdout),
+                "intact": got.stdout == expected,
+            }
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return report
+
+
+def print_table(reports: list[KernelReport]) -> None:
+    print(f"{'kernel':14} {'start s':>8}  {'round-trip ms (median)':34} {'first output ms':>15}")
+    for r in reports:
+        rt = ", ".join(f"`{k}` {v:.2f}" for k, v in r.roundtrip_ms.items())
+        first = f"{r.first_output_ms:.1f}" if r.first_output_ms is not None else "-"
+        print(f"{r.name:14} {r.startup_s:8.2f}  {rt:34} {first:>15}")
+    print()
+    print(f"{'throughput':38} {'MB':>6} {'s':>7} {'MB/s':>8} {'lost bytes':>11} intact")
+    for r in reports:
+        for label, tp in r.throughput.items():
+            print(
+                f"{r.name + ': ' + label:38} {tp['expected_bytes'] / 1e6:6.2f} {tp['seconds']:7.2f}"
+                f" {tp['mb_per_s']:8.2f} {tp['lost_bytes']:>11} {tp['intact']}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=40, help="round-trips per trivial cell")
+    parser.add_argument("--starts", type=int, default=3, help="kernel starts to time")
+    parser.add_argument("--mb", type=float, default=10, help="MB of output for throughput")
+    parser.add_argument("--bash-kb", type=float, default=100, help="KB of output for bash_kernel")
+    parser.add_argument("--skip-bash", action="store_true", help="leave bash_kernel out")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+
+    root = install_specs()
+    lines = lines_for_bytes(int(args.mb * 1e6))
+    data_file = root / "lines.txt"
+    data_file.write_bytes(numbered_lines(lines))
+    common = {"rounds": args.rounds, "starts": args.starts}
+    reports = [
+        measure(
+            "kaish",
+            "kaish",
+            trivial={"true": "true", "echo hi": "echo hi", "/bin/true": "/bin/true"},
+            first_output="echo a; sleep 1; echo b",
+            output_cells={
+                "cat FILE (builtin)": f"cat {data_file}",
+                "/usr/bin/seq (external)": "/usr/bin/seq 1 {n}",
+                "seq (builtin)": "seq 1 {n}",
+            },
+            output_lines=lines,
+            setup="KAISH_OUTPUT_LIMIT=0",
+            **common,
+        ),
+        measure(
+            "ipykernel",
+            "bench-python",
+            trivial={"pass": "pass"},
+            first_output="import time; print('a', flush=True); time.sleep(1); print('b')",
+            output_cells={
+                "sys.stdout.write": (
+                    "import sys; sys.stdout.write(''.join(f'{{i}}\\n' for i in range(1, {n} + 1)))"
+                )
+            },
+            output_lines=lines,
+            **common,
+        ),
+        measure(
+            "empty Kernel",
+            "bench-empty",
+            trivial={"(any)": "x"},
+            first_output=None,
+            output_cells={},
+            output_lines=0,
+            **common,
+        ),
+    ]
+    if not args.skip_bash:
+        reports.append(
+            measure(
+                "bash_kernel",
+                "bench-bash",
+                trivial={"true": "true"},
+                first_output="echo a; sleep 1; echo b",
+                output_cells={f"seq ({args.bash_kb:g} KB)": "seq 1 {n}"},
+                output_lines=lines_for_bytes(int(args.bash_kb * 1e3)),
+                rounds=max(5, args.rounds // 4),
+                starts=args.starts,
+            )
+        )
+    print_table(reports)
+
+    by_name = {r.name: r for r in reports}
+    kaish, ipy, empty = by_name["kaish"], by_name["ipykernel"], by_name["empty Kernel"]
+    kaish_true = kaish.roundtrip_ms["true"]
+    best = kaish.throughput["cat FILE (builtin)"]
+    checks = {
+        "kaish `true` round-trip <= ipykernel `pass`": kaish_true <= ipy.roundtrip_ms["pass"],
+        "kaish `true` round-trip <= 1.5x empty kernel": kaish_true <= 1.5 * empty.roundtrip_ms["(any)"],
+        "kaish first output <= 50 ms": (kaish.first_output_ms or 1e9) <= 50,
+        "kaish output >= 5 MB/s received (cat FILE)": best["mb_per_s"] >= 5,
+        "kaish lost no byte (every output cell)": all(
+            t["lost_bytes"] == 0 and t["intact"] for t in kaish.throughput.values()
+        ),
+    }
+    print()
+    for label, ok in checks.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {label}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"reports": [asdict(r) for r in reports], "checks": checks}, indent=2) + "\n"
+        )
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
