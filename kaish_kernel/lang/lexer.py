@@ -182,6 +182,14 @@ class Lexer:
                 code=ErrorCode.INVALID_CHARACTER,
                 hint="quote it ('$') to use a literal dollar sign",
             )
+        if ch == "\\" and not src[pos + 1 : self.end].strip(" \t"):
+            raise KaishSyntaxError(
+                "a line continuation `\\` needs a following line",
+                source=src,
+                offset=pos,
+                code=ErrorCode.TRAILING_OPERATOR,
+                incomplete=True,
+            )
         if ch == "\\":
             raise KaishSyntaxError(
                 "a backslash outside quotes only continues a line",

@@ -271,7 +271,14 @@ class CommandParser(WordParser):
         if tok.kind not in WORD_START:
             self.unexpected(tok, "a command")
         start = env[0].span.start if env else tok.start
-        name = self._command_name(self.read_parts())
+        name_parts = self.read_parts()
+        if name_parts[0].kind is TokenKind.LIT and _TARGET_EQ_RE.match(name_parts[0].raw or ""):
+            self.error(
+                "an assignment cannot be negated or be a pipeline stage",
+                tok.start,
+                hint="assign on its own, then run the command",
+            )
+        name = self._command_name(name_parts)
         args: list[ast.Arg] = []
         redirects: list[ast.Redirect] = []
         after_dd = False
@@ -283,12 +290,13 @@ class CommandParser(WordParser):
             if tok.kind not in WORD_START:
                 break
             parts = self.read_parts()
-            if name == "push" and not args and _PUSH_TARGET_RE.match(parts[0].raw or "") \
-                    and len(parts) == 1:
+            if name == "push" and not args:
                 # push takes a variable path, not a glob: `push s[web][tags] x`
-                args.append(ast.Positional(ast.Literal(parts[0].raw, False, parts[0].span),
-                                           parts[0].span))
-                continue
+                text = self._raw_text(parts)
+                if text is not None and _PUSH_TARGET_RE.match(text):
+                    span = parts[0].span.to(parts[-1].span)
+                    args.append(ast.Positional(ast.Literal(text, False, span), span))
+                    continue
             for arg in self.arguments(parts, after_dd):
                 if isinstance(arg, ast.DoubleDash):
                     after_dd = True

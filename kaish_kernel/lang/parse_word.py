@@ -228,17 +228,26 @@ class WordParser(ExpandParser):
         return ast.Literal(bare_value(text), False, span)
 
     def _pattern(self, parts: list[Part], span: Span) -> ast.Expr:
-        """A case pattern may mix bareword and quoted literal text (`"$p"*` may not)."""
-        pieces: list[str] = []
+        """A case pattern may glue text and expansions (`"$prefix"*`): a pattern
+        is matched as one glob string, so nothing is pasted into argv."""
+        pieces: list[ast.Expr] = []
+        literal = True
         for part in parts:
             if part.raw is not None:
-                pieces.append(part.raw)
+                pieces.append(ast.Literal(part.raw, False, part.span))
             elif isinstance(part.expr, ast.Literal) and isinstance(part.expr.value, str):
-                pieces.append(part.expr.value)
+                pieces.append(part.expr)
+            elif isinstance(part.expr, ast.Interpolated):
+                pieces.extend(part.expr.parts)
+                literal = False
             else:
-                self.glue_error(parts, Ctx.PATTERN)
-        text = "".join(pieces)
-        return ast.GlobWord(text, span) if _is_glob(text) else ast.Literal(text, True, span)
+                assert part.expr is not None
+                pieces.append(part.expr)
+                literal = False
+        if literal:
+            text = "".join(str(p.value) for p in pieces if isinstance(p, ast.Literal))
+            return ast.GlobWord(text, span) if _is_glob(text) else ast.Literal(text, True, span)
+        return ast.Interpolated(tuple(pieces), span)
 
     # --- arguments ------------------------------------------------------
 
