@@ -119,7 +119,11 @@ class CellSpill:
         host = os.path.join(self._store._host_dir(self._cell), name)
         fh = open(host, "wb")  # closed by close(), when the cell ends
         self._files.append(fh)
-        return f"{self._store.mount}/{self._cell}/{name}", fh.write
+
+        def write(data: bytes) -> None:
+            fh.write(data)
+
+        return f"{self._store.mount}/{self._cell}/{name}", write
 
     def close(self) -> None:
         for fh in self._files:

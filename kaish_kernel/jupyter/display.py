@@ -33,6 +33,7 @@ __all__ = [
     "format_duration",
     "interrupt_error",
     "job_status_bundle",
+    "progress_bundle",
     "syntax_error",
     "value_bundle",
     "value_texts",
@@ -182,4 +183,25 @@ def job_status_bundle(job_id: int, command: str, status: str, seconds: float | N
         f"{html.escape(took)}&nbsp; {html.escape(command)}</code>"
         f' <span style="opacity:.6">/v/jobs/{job_id}/</span>'
     )
+    return {"text/plain": plain, "text/html": markup}
+
+
+def progress_bundle(title: str, done: int, failed: int, running: int, total: int, *, final: bool = False) -> dict[str, Any]:
+    """`scatter: 12/40 done · 1 failed · 4 running`, with a bar in HTML."""
+    parts = [f"{done}/{total} done"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if running and not final:
+        parts.append(f"{running} running")
+    plain = f"{title}: " + " · ".join(parts)
+    fraction = (done + failed) / total if total else 1.0
+    ok_width = 100 * done / total if total else 100
+    bad_width = 100 * failed / total if total else 0
+    bar = (
+        '<span style="display:inline-block;width:12em;height:.8em;background:#e0e0e0;vertical-align:middle">'
+        f'<span style="display:inline-block;height:100%;width:{ok_width:.1f}%;background:#188038"></span>'
+        f'<span style="display:inline-block;height:100%;width:{bad_width:.1f}%;background:#c5221f"></span>'
+        "</span>"
+    )
+    markup = f"<code>{html.escape(plain)}</code> {bar} <span>{fraction:.0%}</span>"
     return {"text/plain": plain, "text/html": markup}

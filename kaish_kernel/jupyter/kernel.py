@@ -29,8 +29,8 @@ What a cell's reply means (the convention, also in the README):
 
 Output is capped per cell (KAISH_OUTPUT_LIMIT bytes, env or a kaish variable,
 `0` for no cap; suffixes K/M/G); the full text of a capped cell is readable at
-/v/cells/N/stdout. The scatter progress line (issue 6 item 5) hooks in at
-`progress_view` once scatter exists.
+/v/cells/N/stdout. The scatter progress line (issue 6 item 5) is ready in
+`progress_view` / output.ProgressView; scatter itself is not built yet.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from kaish_kernel.jupyter.display import (
     value_bundle,
     value_texts,
 )
-from kaish_kernel.jupyter.output import DEFAULT_OUTPUT_LIMIT, JobView, StreamCoalescer
+from kaish_kernel.jupyter.output import DEFAULT_OUTPUT_LIMIT, JobView, ProgressView, StreamCoalescer
 from kaish_kernel.jupyter.stdin import EOF_ANSWER, FrontendInput, NoFrontendInput
 from kaish_kernel.shell import Shell
 
@@ -166,6 +166,7 @@ class KaishKernel(Kernel):
         self._cell_task: asyncio.Task[Any] | None = None
         self._interrupted = False
         self._views: dict[int, JobView] = {}
+        self._progress_count = 0
         self._history: list[list[Any]] = []  # [line, input, output text or None]
         self._closed = False
         atexit.register(self._kill_everything_now)
@@ -253,7 +254,9 @@ class KaishKernel(Kernel):
 
         stdin = FrontendInput(ask) if allow_stdin and not silent else NoFrontendInput()
         self._interrupted = False
-        task = asyncio.get_running_loop().create_task(self._run_cell(code, out, stdin, parent))
+        task = asyncio.get_running_loop().create_task(
+            self._run_cell(code, out, stdin, None if silent else parent)
+        )
         self._cell_task = task
         try:
             await asyncio.wait({task})
@@ -266,9 +269,9 @@ class KaishKernel(Kernel):
         return self._finish_cell(task, out, parent, count, silent, entry)
 
     async def _run_cell(
-        self, code: str, out: StreamCoalescer, stdin: Any, parent: dict[str, Any]
+        self, code: str, out: StreamCoalescer, stdin: Any, parent: dict[str, Any] | None
     ) -> Any:
-        _CELL_PARENT.set(parent)
+        _CELL_PARENT.set(parent)  # None for silent cells: their jobs show nowhere
         return await self.kaish.execute(code, stdout=out.write_stdout, stderr=out.write_stderr, stdin=stdin)
 
     def _finish_cell(
@@ -355,12 +358,20 @@ class KaishKernel(Kernel):
         seconds = (job.finished - job.started).total_seconds() if job.finished else None
         view.finish(job.status_string, seconds)
 
-    def progress_view(self, parent: dict[str, Any] | None = None) -> Any:
-        """Hook for scatter's live progress line (done/failed/running/total).
+    def progress_view(self, title: str = "scatter") -> ProgressView | None:
+        """A live progress line in the cell whose task is asking (None outside one).
 
-        Scatter does not exist yet; when it does, it gets a display_id'd line in
-        the running cell through here (display_data, then update_display_data)."""
-        raise NotImplementedError("scatter progress display arrives with scatter")
+        The hook for scatter (issue 6 item 5): when scatter lands, the Shell
+        gains a progress factory beside JobManager.tee_factory and the kernel
+        sets it to this method; scatter then calls update(done, failed,
+        running, total) as workers finish and finish(...) at the end."""
+        parent = _CELL_PARENT.get()
+        if parent is None or self.session is None:
+            return None
+        self._progress_count += 1
+        return ProgressView(
+            self._send, parent, display_id=f"kaish-progress-{self.ident}-{self._progress_count}", title=title
+        )
 
     # -- interrupt and shutdown ----------------------------------------------------
     def _interrupt_cell(self) -> None:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from kaish_kernel.jupyter.display import job_status_bundle
+from kaish_kernel.jupyter.display import job_status_bundle, progress_bundle
 
 __all__ = [
     "DEFAULT_OUTPUT_LIMIT",
@@ -40,6 +40,7 @@ __all__ = [
     "INTERVAL",
     "MAX_PENDING",
     "JobView",
+    "ProgressView",
     "Send",
     "SpillTarget",
     "StreamCoalescer",
@@ -348,3 +349,54 @@ class JobView:
             "transient": {"display_id": self.display_id},
         }
         self._send(msg_type, content, self.parent)
+
+
+class ProgressView:
+    """A live progress line (scatter: done / failed / running / total) in one cell.
+
+    The first `update` shows it (display_data with a display_id); later ones
+    replace it in place, at most every `interval` seconds except the final
+    one, so thousands of worker completions cost a handful of messages.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        parent: dict[str, Any],
+        *,
+        display_id: str,
+        title: str = "scatter",
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self.parent = parent
+        self.display_id = display_id
+        self.title = title
+        self._interval = interval
+        self._clock = clock
+        self._shown = False
+        self._last = 0.0
+        self.finished = False
+
+    def __repr__(self) -> str:
+        return f"<ProgressView {self.title!r} {self.display_id}>"
+
+    def update(self, done: int, failed: int, running: int, total: int, *, final: bool = False) -> None:
+        if self.finished:
+            return
+        now = self._clock()
+        if self._shown and not final and now - self._last < self._interval:
+            return
+        self._last = now
+        content = {
+            "data": progress_bundle(self.title, done, failed, running, total, final=final),
+            "metadata": {},
+            "transient": {"display_id": self.display_id},
+        }
+        self._send("update_display_data" if self._shown else "display_data", content, self.parent)
+        self._shown = True
+        self.finished = final
+
+    def finish(self, done: int, failed: int, total: int) -> None:
+        self.update(done, failed, 0, total, final=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kaish_kernel.jupyter.cellfs import CellOutputStore
-from kaish_kernel.jupyter.output import JobView, StreamCoalescer, human_size
+from kaish_kernel.jupyter.output import JobView, ProgressView, StreamCoalescer, human_size
 
 PARENT = {"msg_id": "cell-1"}
 
@@ -83,8 +83,13 @@ def test_writes_close_together_become_one_message() -> None:
 def test_after_the_first_message_flushes_come_at_most_every_interval() -> None:
     rec, fake = Recorder(), FakeTime()
     sends: list[float] = []
+
+    def send(msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
+        sends.append(fake.now)
+        rec(msg_type, content, parent)
+
     out = StreamCoalescer(
-        lambda t, c, p: (sends.append(fake.now), rec(t, c, p)),
+        send,
         PARENT,
         first_delay=0.02,
         interval=0.05,
@@ -225,3 +230,20 @@ def test_job_view_updates_its_status_line_in_place() -> None:
 @pytest.mark.parametrize(("n", "text"), [(100, "100 bytes"), (2048, "2.0 KiB"), (3 << 20, "3.0 MiB")])
 def test_human_size(n: int, text: str) -> None:
     assert human_size(n) == text
+
+
+def test_progress_line_is_throttled_and_finalised_in_place() -> None:
+    rec, fake = Recorder(), FakeTime()
+    view = ProgressView(rec, PARENT, display_id="p-1", interval=0.1, clock=fake.clock)
+    view.update(0, 0, 4, 10)
+    for done in range(1, 9):
+        fake.advance(0.03)
+        view.update(done, 0, 2, 10)
+    view.finish(9, 1, 10)
+    view.update(10, 0, 0, 10)  # ignored after the end
+    kinds = [t for t, _, _ in rec.sent]
+    assert kinds[0] == "display_data" and set(kinds[1:]) == {"update_display_data"}
+    assert len(rec.sent) < 6
+    assert {c["transient"]["display_id"] for _, c, _ in rec.sent} == {"p-1"}
+    assert rec.sent[0][1]["data"]["text/plain"] == "scatter: 0/10 done · 4 running"
+    assert rec.sent[-1][1]["data"]["text/plain"] == "scatter: 9/10 done · 1 failed"
