@@ -22,9 +22,18 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from kaish_kernel.tools.builtins._awk_ast import Call, Expr, Field, Index, Name, Number, Regex
+from kaish_kernel.tools.builtins._awk_ast import (
+    Call,
+    Expr,
+    Field,
+    Index,
+    Name,
+    Number,
+    Regex,
+    String,
+)
 from kaish_kernel.tools.builtins._awk_value import (
-    StrNum,
+    Str,
     Value,
     sprintf,
     to_num,
@@ -32,6 +41,7 @@ from kaish_kernel.tools.builtins._awk_value import (
 )
 from kaish_kernel.tools.builtins._regex_dialect import (
     RegexDialectError,
+    can_match_empty,
     compile_regex,
     dialect_hint,
     iter_matches,
@@ -123,6 +133,14 @@ def _template(replacement: str) -> tuple[str | None, ...]:
     return tuple(parts)
 
 
+@lru_cache(maxsize=256)
+def _python_template(replacement: str) -> str:
+    """The same replacement as a template for `re.subn` (the C fast path)."""
+    return "".join(
+        r"\g<0>" if part is None else part.replace("\\", "\\\\") for part in _template(replacement)
+    )
+
+
 def _expand(template: tuple[str | None, ...], matched: str) -> str:
     if len(template) == 1:
         return template[0] or ""
@@ -169,9 +187,9 @@ def compile_call(compiler: Compiler, node: Call) -> Thunk:
     if name == "substr":
         text, start = thunks[0], thunks[1]
         if len(thunks) == 2:
-            return lambda: substr(to_str(text(), m.convfmt), to_num(start()), None)
+            return lambda: Str(substr(to_str(text(), m.convfmt), to_num(start()), None))
         size = thunks[2]
-        return lambda: substr(to_str(text(), m.convfmt), to_num(start()), to_num(size()))
+        return lambda: Str(substr(to_str(text(), m.convfmt), to_num(start()), to_num(size())))
     if name == "index":
         hay, needle = thunks
         return lambda: float(to_str(hay(), m.convfmt).find(to_str(needle(), m.convfmt)) + 1)
@@ -181,12 +199,12 @@ def compile_call(compiler: Compiler, node: Call) -> Thunk:
         return _compile_match(compiler, args)
     if name == "sprintf":
         fmt, rest = thunks[0], thunks[1:]
-        return lambda: sprintf(to_str(fmt(), m.convfmt), [t() for t in rest], m.convfmt)
+        return lambda: Str(sprintf(to_str(fmt(), m.convfmt), [t() for t in rest], m.convfmt))
     if name in ("tolower", "toupper"):
         source = thunks[0] if thunks else (lambda: m.record)
         if name == "tolower":
-            return lambda: to_str(source(), m.convfmt).lower()
-        return lambda: to_str(source(), m.convfmt).upper()
+            return lambda: Str(to_str(source(), m.convfmt).lower())
+        return lambda: Str(to_str(source(), m.convfmt).upper())
     if name == "int":
         value = thunks[0]
         return lambda: _truncate(to_num(value()))
@@ -260,7 +278,7 @@ def _compile_split(compiler: Compiler, args: tuple[Expr, ...]) -> Thunk:
             return 0.0
         parts = split(subject)
         for i, part in enumerate(parts, 1):
-            array[str(i)] = StrNum(part)
+            array[str(i)] = part
         return float(len(parts))
 
     return run
@@ -274,6 +292,14 @@ def _compile_substitute(compiler: Compiler, global_: bool, args: tuple[Expr, ...
     target_node = args[2] if len(args) == 3 else Field(Number(0.0, 0), 0)
     if not isinstance(target_node, Name | Field | Index):
         raise AwkError("sub/gsub: the third argument must be a variable, field or array element")
+    if (
+        len(args) == 2
+        and global_
+        and isinstance(args[0], Regex)
+        and isinstance(args[1], String)
+        and not can_match_empty(awk_regex(args[0].source))
+    ):
+        return _compile_record_gsub(compiler, awk_regex(args[0].source), args[1].value)
     read, write = compiler.lvalue(target_node)
     is_field = isinstance(target_node, Field)
 
@@ -285,9 +311,16 @@ def _compile_substitute(compiler: Compiler, global_: bool, args: tuple[Expr, ...
 
     def run() -> Value:
         regex = regex_of()
-        template = _template(to_str(replacement(), m.convfmt))
+        text = to_str(replacement(), m.convfmt)
         key, current = read()
         subject = to_str(current, m.convfmt)
+        if global_ and not can_match_empty(regex):
+            result, count = regex.subn(_python_template(text), subject)
+            if not count:
+                return _untouched(key)
+            write(key, result if is_field else Str(result))
+            return float(count)
+        template = _template(text)
         if global_:
             pieces: list[str] = []
             last = count = 0
@@ -306,7 +339,22 @@ def _compile_substitute(compiler: Compiler, global_: bool, args: tuple[Expr, ...
                 return _untouched(key)
             count = 1
             result = subject[: first.start()] + _expand(template, first.group()) + subject[first.end() :]
-        write(key, StrNum(result) if is_field else result)
+        write(key, result if is_field else Str(result))
+        return float(count)
+
+    return run
+
+
+def _compile_record_gsub(compiler: Compiler, regex: re.Pattern[str], replacement: str) -> Thunk:
+    """`gsub(/re/, "text")` on $0, the common case: one C-level `subn` per record."""
+    m = compiler.machine
+    subn = regex.subn
+    template = _python_template(replacement)
+
+    def run() -> Value:
+        result, count = subn(template, m.record)
+        if count:
+            m.set_field(0, result)
         return float(count)
 
     return run

@@ -16,6 +16,7 @@ from another thread ends the run with `Stopped`.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -66,10 +67,11 @@ from kaish_kernel.tools.builtins._awk_builtins import (
 )
 from kaish_kernel.tools.builtins._awk_value import (
     UNINIT,
-    StrNum,
+    Str,
     Value,
     compare,
     format_number,
+    numeric_operand,
     sprintf,
     to_num,
     to_str,
@@ -119,12 +121,17 @@ class Machine:
         self.sink = sink
         self.vars: dict[str, Value] = dict(_DEFAULTS)
         self.arrays: dict[str, dict[str, Value]] = {name: {} for name in program.arrays}
-        self.record: str = StrNum("")
+        self.record: str = ""
         self.fields: list[Value] | None = []
         self.nf = 0
         self.nr = 0
         self.fnr = 0
         self.record_fs = " "
+        self._fs_text = " "  # FS, OFS and ORS as text, kept current by assign()
+        self.ofs_text = " "
+        self.ors_text = "\n"
+        self._splitter: Callable[[str], list[str]] = str.split
+        self._splitter_fs = " "
         self.paragraph_mode = False
         self.convfmt = "%.6g"
         self.ofmt = "%.6g"
@@ -153,7 +160,13 @@ class Machine:
             self.fnr = int(to_num(value))
         else:
             self.vars[name] = value
-            if name == "CONVFMT":
+            if name == "FS":
+                self._fs_text = to_str(value, self.convfmt)
+            elif name == "OFS":
+                self.ofs_text = to_str(value, self.convfmt)
+            elif name == "ORS":
+                self.ors_text = to_str(value, self.convfmt)
+            elif name == "CONVFMT":
                 self.convfmt = to_str(value)
             elif name == "OFMT":
                 self.ofmt = to_str(value)
@@ -162,18 +175,21 @@ class Machine:
     def next_record(self, text: str) -> None:
         self.nr += 1
         self.fnr += 1
-        self.record = StrNum(text)
+        self.record = text
         self.fields = None
-        self.record_fs = to_str(self.vars["FS"], self.convfmt)
+        self.record_fs = self._fs_text
 
     def split(self) -> list[Value]:
         text = self.record
-        split = splitter_for(self.record_fs)
+        if self.record_fs is not self._splitter_fs:
+            self._splitter = splitter_for(self.record_fs)
+            self._splitter_fs = self.record_fs
+        split = self._splitter
         if self.paragraph_mode and self.record_fs != " ":
             parts = [part for line in text.split("\n") for part in split(line)]
         else:
             parts = split(text)
-        fields: list[Value] = list(map(StrNum, parts))
+        fields: list[Value] = parts  # type: ignore[assignment]
         self.fields = fields
         self.nf = len(fields)
         return fields
@@ -197,9 +213,9 @@ class Machine:
 
     def set_field(self, index: int, value: Value) -> None:
         if index == 0:
-            self.record = StrNum(to_str(value, self.convfmt))
+            self.record = str(to_str(value, self.convfmt))
             self.fields = None
-            self.record_fs = to_str(self.vars["FS"], self.convfmt)
+            self.record_fs = self._fs_text
             return
         if index < 0:
             raise AwkError(f"attempt to access field {index}")
@@ -207,7 +223,10 @@ class Machine:
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
             self.nf = index
-        fields[index - 1] = value
+        # Fields hold text: a number becomes its CONVFMT string (a numeric
+        # string, so it still compares as a number), which also keeps the
+        # rebuild of $0 a plain join.
+        fields[index - 1] = value if isinstance(value, str) else to_str(value, self.convfmt)
         self._rebuild()
 
     def set_nf(self, value: Value) -> None:
@@ -224,8 +243,7 @@ class Machine:
 
     def _rebuild(self) -> None:
         assert self.fields is not None
-        ofs = to_str(self.vars["OFS"], self.convfmt)
-        self.record = StrNum(ofs.join(to_str(f, self.convfmt) for f in self.fields))
+        self.record = self.ofs_text.join(self.fields)  # type: ignore[arg-type]
 
     # -- output --
     def emit(self, text: str) -> None:
@@ -293,7 +311,11 @@ class Machine:
         for text in records:
             if self.stop:
                 raise Stopped
-            self.next_record(text)
+            self.nr += 1
+            self.fnr += 1
+            self.record = text
+            self.fields = None
+            self.record_fs = self._fs_text
             try:
                 for rule in rules:
                     rule()
@@ -343,7 +365,7 @@ class Compiler:
 
     def _print_record(self) -> Action:
         m = self.machine
-        return lambda: m.emit(m.record + to_str(m.vars["ORS"], m.convfmt))
+        return lambda: m.emit(m.record + m.ors_text)
 
     def block(self, block: Block) -> Action:
         actions = [self.stmt(s) for s in block.body]
@@ -422,12 +444,18 @@ class Compiler:
             return self._print_record()
         if len(args) == 1:
             only = args[0]
-            return lambda: m.emit(m.output_text(only()) + to_str(m.vars["ORS"], m.convfmt))
+
+            def print_one() -> None:
+                value = only()
+                kind = type(value)
+                text = value if kind is str or kind is Str else m.output_text(value)
+                m.emit(text + m.ors_text)  # type: ignore[operator, arg-type]
+
+            return print_one
 
         def run() -> None:
-            ofs = to_str(m.vars["OFS"], m.convfmt)
-            text = ofs.join([m.output_text(a()) for a in args])
-            m.emit(text + to_str(m.vars["ORS"], m.convfmt))
+            text = m.ofs_text.join([m.output_text(a()) for a in args])
+            m.emit(text + m.ors_text)
 
         return run
 
@@ -482,7 +510,7 @@ class Compiler:
             for key in list(array):
                 if m.stop:
                     raise Stopped
-                set_var(StrNum(key))
+                set_var(key)
                 try:
                     body()
                 except _BreakLoop:
@@ -502,9 +530,26 @@ class Compiler:
         if isinstance(node, Compare):
             left, right = self.expr(node.left), self.expr(node.right)
             test = _COMPARISONS[node.op]
+            if isinstance(node.right, Number):
+                return self._compare_to_number(left, node.right.value, node.op)
             return lambda: test(compare(left(), right(), m.convfmt))
         thunk = self.expr(node)
         return lambda: truthy(thunk())
+
+    def _compare_to_number(self, left: Thunk, number: float, op: str) -> Callable[[], bool]:
+        """`x OP 42`: compare numbers directly when `x` is numeric (the usual case)."""
+        m = self.machine
+        numeric = _NUMERIC_TESTS[op]
+        textual = _COMPARISONS[op]
+
+        def test() -> bool:
+            value = left()
+            operand = numeric_operand(value)
+            if operand is not None:
+                return numeric(operand, number)
+            return textual(compare(value, number, m.convfmt))
+
+        return test
 
     def expr(self, node: Expr) -> Thunk:
         method = getattr(self, "_" + type(node).__name__.lower())
@@ -515,7 +560,7 @@ class Compiler:
         return lambda: value
 
     def _string(self, node: String) -> Thunk:
-        value = node.value
+        value = Str(node.value)
         return lambda: value
 
     def _regex(self, node: Regex) -> Thunk:
@@ -538,11 +583,21 @@ class Compiler:
 
     def _field(self, node: Field) -> Thunk:
         m = self.machine
-        if isinstance(node.index, Number) and node.index.value.is_integer():
+        if isinstance(node.index, Number) and node.index.value >= 1 and node.index.value.is_integer():
             index = int(node.index.value)
-            return lambda: m.get_field(index)
-        position = self.expr(node.index)
-        return lambda: m.get_field(int(to_num(position())))
+            position = index - 1
+
+            def constant_field() -> Value:
+                fields = m.fields
+                if fields is None:
+                    fields = m.split()
+                return fields[position] if index <= len(fields) else ""
+
+            return constant_field
+        if isinstance(node.index, Number) and node.index.value == 0:
+            return lambda: m.record
+        computed = self.expr(node.index)
+        return lambda: m.get_field(int(to_num(computed())))
 
     def _index(self, node: Index) -> Thunk:
         m = self.machine
@@ -584,8 +639,8 @@ class Compiler:
         parts = [self.expr(p) for p in node.parts]
         if len(parts) == 2:
             a, b = parts
-            return lambda: to_str(a(), m.convfmt) + to_str(b(), m.convfmt)
-        return lambda: "".join([to_str(p(), m.convfmt) for p in parts])
+            return lambda: Str(to_str(a(), m.convfmt) + to_str(b(), m.convfmt))
+        return lambda: Str("".join([to_str(p(), m.convfmt) for p in parts]))
 
     def _compare(self, node: Compare) -> Thunk:
         test = self.condition(node)
@@ -629,6 +684,16 @@ class Compiler:
                 return result
 
             return assign_name
+        target = node.target
+        if not node.op and isinstance(target, Field) and isinstance(target.index, Number):
+            m, index = self.machine, int(target.index.value)
+
+            def assign_field() -> Value:
+                result = value()
+                m.set_field(index, result)
+                return result
+
+            return assign_field
         read, write = self.lvalue(node.target)
         if not node.op:
 
@@ -640,6 +705,25 @@ class Compiler:
 
             return assign
         operate = _OPERATORS[node.op]
+        if isinstance(node.target, Name) and node.target.name not in _SPECIAL_NAMES:
+            variables, name = self.machine.vars, node.target.name
+            if node.op == "+":
+
+                def add_to_name() -> Value:
+                    right = to_num(value())
+                    result = to_num(variables.get(name, UNINIT)) + right
+                    variables[name] = result
+                    return result
+
+                return add_to_name
+
+            def update_name() -> Value:
+                right = to_num(value())
+                result = operate(to_num(variables.get(name, UNINIT)), right)
+                variables[name] = result
+                return result
+
+            return update_name
 
         def update() -> Value:
             right = to_num(value())
@@ -651,8 +735,30 @@ class Compiler:
         return update
 
     def _incdec(self, node: IncDec) -> Thunk:
-        read, write = self.lvalue(node.target)
         delta, prefix = float(node.delta), node.prefix
+        target = node.target
+        if isinstance(target, Name) and target.name not in _SPECIAL_NAMES:
+            self._setter(target.name)  # refuses array names
+            variables, name = self.machine.vars, target.name
+
+            def step_name() -> Value:
+                old = to_num(variables.get(name, UNINIT))
+                variables[name] = old + delta
+                return old + delta if prefix else old
+
+            return step_name
+        if isinstance(target, Index):
+            m = self.machine
+            array, key = m.arrays[target.array], self.expr(target.subscript)
+
+            def step_element() -> Value:
+                k = to_str(key(), m.convfmt)
+                old = to_num(array.get(k, UNINIT))
+                array[k] = old + delta
+                return old + delta if prefix else old
+
+            return step_element
+        read, write = self.lvalue(target)
 
         def step() -> Value:
             key, current = read()
@@ -670,7 +776,7 @@ class Compiler:
         m = self.machine
         if name in self.program.arrays:
             raise AwkError(f"can't assign to {name}: it is an array")
-        if name in ("NF", "NR", "FNR", "CONVFMT", "OFMT"):
+        if name in _SPECIAL_NAMES:
             return lambda value: m.assign(name, value)
         variables = m.vars
         return lambda value: variables.__setitem__(name, value)
@@ -757,6 +863,13 @@ def _arithmetic(op: str) -> Callable[[Thunk, Thunk], Thunk]:
 
 
 _ARITHMETIC: Final = {op: _arithmetic(op) for op in _OPERATORS}
+
+_SPECIAL_NAMES: Final = frozenset(("NF", "NR", "FNR", "FS", "OFS", "ORS", "CONVFMT", "OFMT"))
+
+_NUMERIC_TESTS: Final[dict[str, Callable[[float, float], bool]]] = {
+    "<": operator.lt, "<=": operator.le, "==": operator.eq,
+    "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+}
 
 _COMPARISONS: Final[dict[str, Callable[[int], bool]]] = {
     "<": lambda c: c < 0,

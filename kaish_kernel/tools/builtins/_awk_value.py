@@ -1,16 +1,22 @@
 """awk values: numbers, strings, numeric strings, and the uninitialized value.
 
     float      a number (arithmetic results, numeric literals)
-    str        a string constant ("abc", concatenations, function results)
-    StrNum     a numeric string: text that came from input (fields, split()
-               elements, -v values). It compares as a number when it looks
-               like one, else as a string — POSIX's strnum rule
+    str        a numeric string ("strnum"): text that came from input — $0,
+               fields, split() elements, -v values, for-in keys. It compares
+               as a number when it looks like one, else as a string
+    Str        a string constant ("abc", concatenations, function results):
+               always compares as a string
     UNINIT     never assigned: "" as a string, 0 as a number, and numeric in
                comparisons
 
+Input text is by far the most common string, so it is the plain (cheapest)
+type: splitting a record wraps nothing. Everything that makes a string
+constant wraps it in `Str`.
+
 Comparison: numeric when *both* sides are numeric (number, UNINIT, or a
-StrNum that looks numeric), otherwise as strings. So `$1 > 9` with input
-`10` is numeric, `$1 > "9"` is a string comparison, `"abc" == 0` is false.
+numeric string that looks like a number), otherwise as strings. So `$1 > 9`
+with input `10` is numeric, `$1 > "9"` is a string comparison, and
+`"abc" == 0` is false.
 
 Numbers print as integers when integral, otherwise through CONVFMT/OFMT
 (`%.6g`); NaN and infinities print as `-nan`, `+inf`, `-inf`.
@@ -24,20 +30,22 @@ from typing import Final
 
 __all__ = [
     "UNINIT",
-    "StrNum",
+    "Str",
     "Value",
     "compare",
     "format_number",
     "looks_numeric",
+    "numeric_operand",
     "sprintf",
+    "strnum_value",
     "to_num",
     "to_str",
     "truthy",
 ]
 
 
-class StrNum(str):
-    """A string from input: numeric in comparisons when it looks like a number."""
+class Str(str):
+    """A string constant: never numeric in comparisons."""
 
     __slots__ = ()
 
@@ -55,16 +63,30 @@ UNINIT: Final = _Uninit()
 
 Value = float | str | _Uninit
 
-_FULL_NUMBER: Final = re.compile(r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*\Z")
 _LEADING_NUMBER: Final = re.compile(r"\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)")
 _INF: Final = float("inf")
 
 
+def strnum_value(text: str) -> float | None:
+    """The number a numeric string spells, or None when it is not one.
+
+    `float()` does the common case in C; what it accepts beyond awk's
+    grammar (inf, nan, `1_000`, non-ASCII digits) is turned away.
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number - number != 0.0 or not text.isascii() or "_" in text:
+        return None
+    if "x" in text or "X" in text:
+        return None
+    return number
+
+
 def looks_numeric(text: str) -> bool:
     """The whole text (blanks aside) is a decimal number: the strnum test."""
-    if text.isascii() and text.isdigit():
-        return True
-    return _FULL_NUMBER.match(text) is not None
+    return strnum_value(text) is not None
 
 
 def to_num(value: Value) -> float:
@@ -74,8 +96,9 @@ def to_num(value: Value) -> float:
     if value is UNINIT:
         return 0.0
     assert isinstance(value, str)
-    if value.isascii() and value.isdigit():
-        return float(value)
+    number = strnum_value(value)
+    if number is not None:
+        return number
     m = _LEADING_NUMBER.match(value)
     return float(m.group(1)) if m else 0.0
 
@@ -106,20 +129,28 @@ def to_str(value: Value, convfmt: str = "%.6g") -> str:
     return value
 
 
-def _numeric_operand(value: Value) -> bool:
+def numeric_operand(value: Value) -> float | None:
+    """The number a value contributes to a comparison, or None when it compares
+    as a string (a string constant, or a numeric string that is not a number)."""
     kind = type(value)
-    if kind is float or value is UNINIT:
-        return True
-    return kind is StrNum and looks_numeric(value)  # type: ignore[arg-type]
+    if kind is float:
+        return value  # type: ignore[return-value]
+    if kind is str:
+        return strnum_value(value)  # type: ignore[arg-type]
+    if value is UNINIT:
+        return 0.0
+    return None
 
 
 def compare(left: Value, right: Value, convfmt: str = "%.6g") -> int:
     """-1, 0 or 1 under awk's rules (numeric only when both sides are numeric)."""
-    if _numeric_operand(left) and _numeric_operand(right):
-        a, b = to_num(left), to_num(right)
-    else:
-        a, b = to_str(left, convfmt), to_str(right, convfmt)  # type: ignore[assignment]
-    return (a > b) - (a < b)
+    a = numeric_operand(left)
+    if a is not None:
+        b = numeric_operand(right)
+        if b is not None:
+            return (a > b) - (a < b)
+    x, y = to_str(left, convfmt), to_str(right, convfmt)
+    return (x > y) - (x < y)
 
 
 def truthy(value: Value) -> bool:
@@ -130,8 +161,10 @@ def truthy(value: Value) -> bool:
     if value is UNINIT:
         return False
     assert isinstance(value, str)
-    if kind is StrNum and looks_numeric(value):
-        return to_num(value) != 0.0
+    if kind is str:
+        number = strnum_value(value)
+        if number is not None:
+            return number != 0.0
     return value != ""
 
 

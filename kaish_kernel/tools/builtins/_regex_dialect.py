@@ -27,6 +27,7 @@ Stable API (grep, sed and awk import it):
     rewrite_bre_metas(pattern) -> str
     dialect_hint(strict_flag) -> str
     iter_matches(regex, text) -> Iterator[re.Match[str]]
+    can_match_empty(regex) -> bool
 
 The translated source never contains a global inline flag, so a caller may
 wrap it freely (`\\b(?:...)\\b`, `^(?:...)$`).
@@ -43,6 +44,7 @@ from typing import Final
 __all__ = [
     "BRE_METAS",
     "RegexDialectError",
+    "can_match_empty",
     "compile_regex",
     "dialect_hint",
     "iter_matches",
@@ -385,6 +387,22 @@ def translate(
     return compile_regex(
         pattern, extended=extended, multiline=multiline, strict_flag=strict_flag
     ).pattern
+
+
+@functools.lru_cache(maxsize=1024)
+def can_match_empty(regex: re.Pattern[str]) -> bool:
+    """Whether `regex` might match the empty string somewhere.
+
+    When it cannot, Python's own `sub`/`finditer` already behave like
+    `iter_matches`, and callers may use the faster C loop. Unsure → True.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        low = _parser.parse(regex.pattern, regex.flags).getwidth()[0]
+    except Exception:  # a private API; fall back to the careful path
+        return True
+    return bool(low == 0)
 
 
 def iter_matches(regex: re.Pattern[str], text: str, start: int = 0) -> Iterator[re.Match[str]]:

@@ -24,7 +24,11 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from kaish_kernel.tools.builtins._regex_dialect import RegexDialectError, compile_regex
+from kaish_kernel.tools.builtins._regex_dialect import (
+    RegexDialectError,
+    can_match_empty,
+    compile_regex,
+)
 
 __all__ = [
     "Address",
@@ -45,6 +49,7 @@ __all__ = [
     "Substitute",
     "Transliterate",
     "parse_program",
+    "python_template",
 ]
 
 STRICT_FLAG: Final = "-E/-r"
@@ -112,11 +117,17 @@ class Replacement:
 
 @dataclass(frozen=True, slots=True)
 class Substitute:
+    """`s///`. `template` is the replacement as an `re.sub` template when it
+    has no case operators; `c_loop` says `regex.subn` alone gives the right
+    answer (first match only, or `g` with a regex that cannot match empty)."""
+
     regex: re.Pattern[str]
     replacement: Replacement
     replace_all: bool
     occurrence: int  # 1-based first match to replace
     print_: bool
+    template: str | None = None
+    c_loop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +422,11 @@ class _Parser:
         for part in parsed.parts:
             if type(part) is int and part > regex.groups:
                 raise SedScriptError(f"invalid reference \\{part} on `s' command's RHS")
-        return Substitute(regex, parsed, replace_all, occurrence, print_)
+        template = python_template(parsed)
+        c_loop = template is not None and occurrence == 1 and (
+            not replace_all or not can_match_empty(regex)
+        )
+        return Substitute(regex, parsed, replace_all, occurrence, print_, template, c_loop)
 
     def transliterate(self) -> Transliterate:
         """y D source D target D — equal lengths, `\\n` `\\\\` `\\D` escapes."""
@@ -483,3 +498,16 @@ def parse_replacement(text: str) -> Replacement:
     if not dynamic:
         return Replacement(tuple(parts), "".join(p for p in parts if isinstance(p, str)))
     return Replacement(tuple(parts), None)
+
+
+def python_template(replacement: Replacement) -> str | None:
+    """The replacement as an `re.sub` template, or None if it uses case operators."""
+    out: list[str] = []
+    for part in replacement.parts:
+        if type(part) is CaseSwitch:
+            return None
+        if type(part) is int:
+            out.append(f"\\g<{part}>")
+        else:
+            out.append(str(part).replace("\\", "\\\\"))
+    return "".join(out)

@@ -34,7 +34,7 @@ from kaish_kernel.tools.builtins._awk_builtins import AwkError, awk_regex
 from kaish_kernel.tools.builtins._awk_lex import AwkSyntaxError, unescape
 from kaish_kernel.tools.builtins._awk_parse import parse_program
 from kaish_kernel.tools.builtins._awk_run import Machine, Stopped
-from kaish_kernel.tools.builtins._awk_value import StrNum, to_str
+from kaish_kernel.tools.builtins._awk_value import to_str
 from kaish_kernel.tools.builtins._textio import (
     FILE_CHUNK,
     STDIN_NAME,
@@ -206,7 +206,7 @@ class Awk(TextTool):
                 machine.assign("FS", str(separator))
             for assignment in ctx.args.get("var") or []:
                 name, value = _parse_assignment(str(assignment))
-                machine.assign(name, StrNum(unescape(value)))
+                machine.assign(name, unescape(value))
         except (AwkSyntaxError, AwkError) as exc:
             return ctx.error(str(exc))
         bridge.machine = machine
@@ -319,7 +319,7 @@ class _Reader:
         for operand in self.operands if files else [*self.operands, "-"]:
             assignment = _ASSIGNMENT.match(operand)
             if assignment and operand != "-":
-                machine.assign(assignment.group(1), StrNum(unescape(assignment.group(2))))
+                machine.assign(assignment.group(1), unescape(assignment.group(2)))
                 continue
             try:
                 stream = self.bridge.call(_open(self.ctx, operand))

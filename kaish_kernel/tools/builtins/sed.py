@@ -18,7 +18,10 @@ that changed meanwhile).
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+from collections.abc import Callable
 from typing import Final
 
 from kaish_kernel.tools.base import ToolContext
@@ -34,6 +37,7 @@ from kaish_kernel.tools.builtins._sed_program import (
     LineNumber,
     Print,
     Quit,
+    RegexMatch,
     Replacement,
     SedProgram,
     SedScriptError,
@@ -70,23 +74,47 @@ def sed_error_message(detail: str) -> str:
 
 
 class SedRunner:
-    """Runs a program over lines: one cycle per line, range state kept between."""
+    """Runs a program over lines: one cycle per line, range state kept between.
 
-    __slots__ = ("_active", "_commands", "done", "exit_code", "line_number", "quiet")
+    Two everyday shapes take a fast path over a whole block of lines:
+    unaddressed `s`/`y` edits (`sed 's/a/b/g'`), via C-level `re.sub` and
+    one join; and a single regex filter (`sed -n '/re/p'`, `sed '/re/d'`).
+    """
+
+    __slots__ = ("_active", "_commands", "_fast", "_filter", "_kinds", "done", "exit_code",
+                 "line_number", "quiet")
 
     def __init__(self, program: SedProgram, *, quiet: bool) -> None:
         self._commands = program.commands
+        self._kinds = [type(c.action) for c in program.commands]
         self._active = [False] * len(program.commands)
         self.quiet = quiet
         self.line_number = 0
         self.done = False  # a `q` ran: stop reading
         self.exit_code = 0
+        self._fast = _fast_edits(program) if not quiet else None
+        self._filter = _fast_filter(program, quiet)
 
     def run_lines(self, lines: list[str], is_last: bool, out: list[str]) -> None:
         """Cycle over `lines`; only the final one may be the last input line."""
+        if self._fast is not None:
+            if lines:
+                self.line_number += len(lines)
+                for edit in self._fast:
+                    lines = list(map(edit, lines))
+                out.append("\n".join(lines) + "\n")
+            return
+        if self._filter is not None:
+            search, keep_matches = self._filter
+            self.line_number += len(lines)
+            kept = [line for line in lines if (search(line) is not None) is keep_matches]
+            if kept:
+                out.append("\n".join(kept) + "\n")
+            return
         final = len(lines) - 1
+        cycle = self.cycle
         for index, line in enumerate(lines):
-            self.cycle(line, is_last and index == final, out)
+            cycle(line, is_last and index == final, out)
             if self.done:
                 return
 
@@ -94,8 +122,9 @@ class SedRunner:
         """One sed cycle: run every selected command, then auto-print and append."""
         self.line_number += 1
         space = line
-        appended: list[str] = []
+        appended: list[str] | None = None
         deleted = False
+        kinds = self._kinds
         for index, command in enumerate(self._commands):
             if command.start is None:
                 closing = True
@@ -105,12 +134,11 @@ class SedRunner:
                     selected, closing = not selected, True
                 if not selected:
                     continue
+            kind = kinds[index]
             action = command.action
-            kind = type(action)
             if kind is Substitute:
-                assert isinstance(action, Substitute)
-                space, made = _substitute(action, space)
-                if made and action.print_:
+                space, made = _substitute(action, space)  # type: ignore[arg-type]
+                if made and action.print_:  # type: ignore[union-attr]
                     out.append(space + "\n")
             elif kind is Print:
                 out.append(space + "\n")
@@ -118,24 +146,21 @@ class SedRunner:
                 deleted = True
                 break
             elif kind is Transliterate:
-                assert isinstance(action, Transliterate)
-                space = space.translate(action.table)
+                space = space.translate(action.table)  # type: ignore[union-attr]
             elif kind is Append:
-                assert isinstance(action, Append)
-                appended.append(action.text + "\n")
+                if appended is None:
+                    appended = []
+                appended.append(action.text + "\n")  # type: ignore[union-attr]
             elif kind is Insert:
-                assert isinstance(action, Insert)
-                out.append(action.text + "\n")
+                out.append(action.text + "\n")  # type: ignore[union-attr]
             elif kind is Change:
-                assert isinstance(action, Change)
                 deleted = True
                 if closing:
-                    out.append(action.text + "\n")
+                    out.append(action.text + "\n")  # type: ignore[union-attr]
                 break
             elif kind is Quit:
-                assert isinstance(action, Quit)
                 self.done = True
-                self.exit_code = action.exit_code
+                self.exit_code = action.exit_code  # type: ignore[union-attr]
                 break
         if not deleted and not self.quiet:
             out.append(space + "\n")
@@ -178,9 +203,60 @@ class SedRunner:
         return address.regex.search(space) is not None  # type: ignore[attr-defined]
 
 
+def _fast_edits(program: SedProgram) -> list[Callable[[str], str]] | None:
+    """Per-line functions for a program of unaddressed `s`/`y` commands only, else None."""
+    steps: list[Callable[[str], str]] = []
+    for command in program.commands:
+        action = command.action
+        if command.start is not None:
+            return None
+        if type(action) is Transliterate:
+            assert isinstance(action, Transliterate)
+            steps.append(operator.methodcaller("translate", action.table))
+            continue
+        if type(action) is not Substitute:
+            return None
+        assert isinstance(action, Substitute)
+        if action.print_:
+            return None
+        if action.c_loop:
+            assert action.template is not None
+            count = 0 if action.replace_all else 1
+            steps.append(functools.partial(action.regex.sub, action.template, count=count))
+        else:
+            steps.append(functools.partial(_substituted_text, action))
+    return steps
+
+
+def _fast_filter(
+    program: SedProgram, quiet: bool
+) -> tuple[Callable[[str], re.Match[str] | None], bool] | None:
+    """(search, keep lines that match?) for `-n '/re/p'` or `'/re/d'` (either with `!`)."""
+    if len(program.commands) != 1:
+        return None
+    command = program.commands[0]
+    if command.end is not None or type(command.start) is not RegexMatch:
+        return None
+    assert isinstance(command.start, RegexMatch)
+    kind = type(command.action)
+    if quiet and kind is Print:
+        return command.start.regex.search, not command.negated
+    if not quiet and kind is Delete:
+        return command.start.regex.search, command.negated
+    return None
+
+
+def _substituted_text(action: Substitute, space: str) -> str:
+    return _substitute(action, space)[0]
+
+
 def _substitute(action: Substitute, space: str) -> tuple[str, bool]:
     """Apply `s///` to the pattern space; returns (new text, whether a match was replaced)."""
     regex = action.regex
+    if action.c_loop:
+        assert action.template is not None
+        text, count = regex.subn(action.template, space, 0 if action.replace_all else 1)
+        return text, count > 0
     replacement = action.replacement
     if action.occurrence == 1 and not action.replace_all:
         m = regex.search(space)
