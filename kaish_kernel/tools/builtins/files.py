@@ -106,7 +106,9 @@ class Cp(Tool):
                 ctx.error(str(exc))
                 failed = True
             except OSError as exc:
-                ctx.error(f"{source}: {reason(exc)}")
+                # name the operand the failure is about: the source, or where it was going
+                about = source if exc.filename in (None, src_abs, host_path(vfs, src_abs)) else dest
+                ctx.error(f"{about}: {reason(exc)}")
                 failed = True
         return 1 if failed else 0
 
