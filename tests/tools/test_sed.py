@@ -368,3 +368,10 @@ def test_large_input_round_trips() -> None:
     lines = "".join(f"line {i}\n" for i in range(50_000))
     result = run_tool(Sed, "s/line/L/", stdin=lines.encode())
     assert result.out == lines.replace("line", "L")
+
+
+def test_check_reports_e006_without_running() -> None:
+    assert Sed.check(bind(Sed.schema, [word_to_raw("s/a/b/")])) is None
+    report = Sed.check(bind(Sed.schema, [word_to_raw("h")]))
+    assert report is not None and report.startswith("error [E006]: sed: hold space")
+    assert Sed.check(bind(Sed.schema, [])) is None  # missing script is a runtime error

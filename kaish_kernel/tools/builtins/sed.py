@@ -56,7 +56,7 @@ from kaish_kernel.tools.builtins._textio import (
     line_blocks,
     open_operand,
 )
-from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.tools.schema import BoundArgs, Param, Schema
 from kaish_kernel.values import Value, ValueError_, display
 
 __all__ = ["TOOLS", "Sed", "SedRunner", "sed_error_message"]
@@ -327,6 +327,23 @@ def _word(value: Value, what: str) -> str:
         raise SedScriptError(f"{what} must be text, not binary data") from None
 
 
+def _program_and_files(args: BoundArgs) -> tuple[SedProgram, list[str]] | None:
+    """The parsed program and the file operands; None when there is no script.
+
+    Scripts come from every -e, else from the first operand. Raises SedScriptError.
+    """
+    operands = list(args.positional)
+    expressions = args.get("expression") or []
+    if expressions:
+        scripts = [_word(e, "a -e script") for e in expressions]
+    elif operands:
+        scripts = [_word(operands.pop(0), "the script")]
+    else:
+        return None
+    program = parse_program(scripts, extended=args.flag("regexp-extended"))
+    return program, [_word(v, "a file operand") for v in operands]
+
+
 class Sed(TextTool):
     schema = Schema(
         name="sed",
@@ -369,22 +386,26 @@ class Sed(TextTool):
         category="text",
     )
 
+    @staticmethod
+    def check(args: BoundArgs) -> str | None:
+        """The E006 report for bound (literal) arguments whose script is invalid,
+        else None — for a pre-run validator that wants to refuse before running."""
+        try:
+            _program_and_files(args)
+        except SedScriptError as exc:
+            return sed_error_message(str(exc))
+        return None
+
     async def execute(self, ctx: ToolContext) -> int:
         args = ctx.args
-        operands = list(args.positional)
-        expressions = args.get("expression") or []
         try:
-            if expressions:
-                scripts = [_word(e, "a -e script") for e in expressions]
-            elif operands:
-                scripts = [_word(operands.pop(0), "the script")]
-            else:
-                return ctx.error("missing expression (usage: sed SCRIPT [FILE]...)")
-            program = parse_program(scripts, extended=args.flag("regexp-extended"))
-            names = [_word(v, "a file operand") for v in operands]
+            parsed = _program_and_files(args)
         except SedScriptError as exc:
             ctx.stderr.write(sed_error_message(str(exc)))
             return 1
+        if parsed is None:
+            return ctx.error("missing expression (usage: sed SCRIPT [FILE]...)")
+        program, names = parsed
         quiet = args.flag("quiet")
         if args.flag("in-place"):
             return await self._in_place(ctx, program, quiet, names)
