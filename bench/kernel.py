@@ -147,57 +147,74 @@ def lines_for_bytes(target: int) -> int:
     return count
 
 
-def measure(
-    name: str,
-    kernel_name: str,
-    *,
-    trivial: dict[str, str],
-    first_output: str | None,
-    output_cells: dict[str, str],
-    output_lines: int,
-    setup: str = "",
-    rounds: int,
-    starts: int,
-) -> KernelReport:
-    """Start-up, round-trips, first output and throughput of one kernel."""
-    report = KernelReport(name)
-    startup: list[float] = []
-    for _ in range(starts):
-        t0 = time.perf_counter()
-        km, kc = start_new_kernel(kernel_name=kernel_name, startup_timeout=120)
-        startup.append(time.perf_counter() - t0)
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-    report.startup_s = statistics.median(startup) if startup else 0.0
+@dataclass
+class Subject:
+    """One kernel to measure and the cells that exercise it."""
 
-    km, kc = start_new_kernel(kernel_name=kernel_name, startup_timeout=120)
+    name: str
+    kernel_name: str
+    trivial: dict[str, str]
+    first_output: str | None
+    output_cells: dict[str, str]
+    output_lines: int
+    setup: str = ""
+    report: KernelReport = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.report = KernelReport(self.name)
+
+
+def measure_all(subjects: list[Subject], *, rounds: int, starts: int) -> list[KernelReport]:
+    """Start-up times, then round-trips interleaved across the kernels (so a
+    busy machine slows every kernel alike), then first output and throughput."""
+    startup: dict[str, list[float]] = {s.name: [] for s in subjects}
+    for _ in range(starts):
+        for subject in subjects:
+            t0 = time.perf_counter()
+            km, kc = start_new_kernel(kernel_name=subject.kernel_name, startup_timeout=120)
+            startup[subject.name].append(time.perf_counter() - t0)
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    for subject in subjects:
+        subject.report.startup_s = statistics.median(startup[subject.name]) if starts else 0.0
+
+    running = [(s, *start_new_kernel(kernel_name=s.kernel_name, startup_timeout=120)) for s in subjects]
     try:
-        if setup:
-            run_cell(km, kc, setup)
-        for label, code in trivial.items():
-            for _ in range(5):
-                run_cell(km, kc, code)
-            times = [run_cell(km, kc, code).seconds for _ in range(rounds)]
-            report.roundtrip_ms[label] = statistics.median(times) * 1000
-        if first_output is not None:
-            firsts = [run_cell(km, kc, first_output).first_stream for _ in range(3)]
-            known = [f for f in firsts if f is not None]
-            report.first_output_ms = statistics.median(known) * 1000 if known else None
-        expected = numbered_lines(output_lines)
-        for label, code in output_cells.items():
-            got = run_cell(km, kc, code.format(n=output_lines))
-            report.throughput[label] = {
-                "expected_bytes": len(expected),
-                "received_bytes": len(got.stdout),
-                "seconds": round(got.seconds, 3),
-                "mb_per_s": round(len(got.stdout) / got.seconds / 1e6, 3),
-                "lost_bytes": len(expected) - len(got.stdout),
-                "intact": got.stdout == expected,
-            }
+        times: dict[tuple[str, str], list[float]] = {}
+        for subject, km, kc in running:
+            if subject.setup:
+                run_cell(km, kc, subject.setup)
+            for code in subject.trivial.values():
+                for _ in range(5):
+                    run_cell(km, kc, code)
+        for _ in range(rounds):
+            for subject, km, kc in running:
+                for label, code in subject.trivial.items():
+                    times.setdefault((subject.name, label), []).append(run_cell(km, kc, code).seconds)
+        for subject, km, kc in running:
+            report = subject.report
+            for label in subject.trivial:
+                report.roundtrip_ms[label] = statistics.median(times[(subject.name, label)]) * 1000
+            if subject.first_output is not None:
+                firsts = [run_cell(km, kc, subject.first_output).first_stream for _ in range(3)]
+                known = [f for f in firsts if f is not None]
+                report.first_output_ms = statistics.median(known) * 1000 if known else None
+            expected = numbered_lines(subject.output_lines)
+            for label, code in subject.output_cells.items():
+                got = run_cell(km, kc, code.format(n=subject.output_lines))
+                report.throughput[label] = {
+                    "expected_bytes": len(expected),
+                    "received_bytes": len(got.stdout),
+                    "seconds": round(got.seconds, 3),
+                    "mb_per_s": round(len(got.stdout) / got.seconds / 1e6, 3),
+                    "lost_bytes": len(expected) - len(got.stdout),
+                    "intact": got.stdout == expected,
+                }
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-    return report
+        for _, km, kc in running:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    return [s.report for s in subjects]
 
 
 def print_table(reports: list[KernelReport]) -> None:
@@ -230,9 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = lines_for_bytes(int(args.mb * 1e6))
     data_file = root / "lines.txt"
     data_file.write_bytes(numbered_lines(lines))
-    common = {"rounds": args.rounds, "starts": args.starts}
-    reports = [
-        measure(
+    subjects = [
+        Subject(
             "kaish",
             "kaish",
             trivial={"true": "true", "echo hi": "echo hi", "/bin/true": "/bin/true"},
@@ -244,9 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             },
             output_lines=lines,
             setup="KAISH_OUTPUT_LIMIT=0",
-            **common,
         ),
-        measure(
+        Subject(
             "ipykernel",
             "bench-python",
             trivial={"pass": "pass"},
@@ -257,31 +272,21 @@ def main(argv: list[str] | None = None) -> int:
                 )
             },
             output_lines=lines,
-            **common,
         ),
-        measure(
-            "empty Kernel",
-            "bench-empty",
-            trivial={"(any)": "x"},
-            first_output=None,
-            output_cells={},
-            output_lines=0,
-            **common,
-        ),
+        Subject("empty Kernel", "bench-empty", trivial={"(any)": "x"}, first_output=None, output_cells={}, output_lines=0),
     ]
     if not args.skip_bash:
-        reports.append(
-            measure(
+        subjects.append(
+            Subject(
                 "bash_kernel",
                 "bench-bash",
                 trivial={"true": "true"},
                 first_output="echo a; sleep 1; echo b",
                 output_cells={f"seq ({args.bash_kb:g} KB)": "seq 1 {n}"},
                 output_lines=lines_for_bytes(int(args.bash_kb * 1e3)),
-                rounds=max(5, args.rounds // 4),
-                starts=args.starts,
             )
         )
+    reports = measure_all(subjects, rounds=args.rounds, starts=args.starts)
     print_table(reports)
 
     by_name = {r.name: r for r in reports}

@@ -78,6 +78,22 @@ def test_interrupt_stops_the_cell_quickly_and_the_kernel_lives_on(
     assert after.stream_text() == "still here\n"
 
 
+def test_interrupt_reaches_a_command_that_ignores_sigterm(kernel: KernelHarness) -> None:
+    took, reply = interrupt_after(kernel, """sh -c 'trap "" TERM; /bin/sleep 4718'""")
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert took < 2, f"interrupt took {took:.2f}s"
+    assert wait_until_gone("4718") == []
+
+
+def test_interrupt_while_waiting_for_input(kernel: KernelHarness) -> None:
+    cell = kernel.submit("read NAME", allow_stdin=True)
+    assert kernel.kc.get_stdin_msg(timeout=30)["msg_type"] == "input_request"
+    kernel.km.interrupt_kernel()
+    kernel.wait(cell, timeout=10)
+    assert cell.reply is not None and cell.reply["ename"] == "KeyboardInterrupt"
+    assert kernel.run("echo next").stream_text() == "next\n"
+
+
 def test_background_jobs_survive_an_interrupt(kernel: KernelHarness) -> None:
     kernel.run("/bin/sleep 4712 &")
     took, reply = interrupt_after(kernel, "/bin/sleep 4711")
