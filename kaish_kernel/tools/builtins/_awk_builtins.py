@@ -49,7 +49,7 @@ from kaish_kernel.tools.builtins._regex_dialect import (
 )
 
 if TYPE_CHECKING:
-    from kaish_kernel.tools.builtins._awk_run import Compiler
+    from kaish_kernel.tools.builtins._awk_compile import Compiler
 
 __all__ = ["AwkError", "awk_regex", "compile_call", "splitter_for"]
 
