@@ -66,6 +66,8 @@ CASES = [
     ("print-quiet-long", ["--quiet", "/b/p"], "a\nb\n", "b\n", 0),
     ("print-duplicates", ["/b/p"], "a\nb\n", "a\nb\nb\n", 0),
     ("quit", ["2q"], "1\n2\n3\n4\n", "1\n2\n", 0),
+    ("line-count", ["-n", "$="], "a\nb\nc\n", "3\n", 0),
+    ("line-number-each", ["/b/="], "a\nb\n", "a\n2\nb\n", 0),
     ("quit-exit-code", ["q5"], "1\n2\n", "1\n", 5),
     ("quit-quiet", ["-n", "2q"], "1\n2\n3\n", "", 0),
     ("append", ["/B/a ---"], "A\nB\nC\n", "A\nB\n---\nC\n", 0),

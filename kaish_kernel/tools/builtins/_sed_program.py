@@ -1,7 +1,7 @@
 """The sed script language kaish accepts, parsed into a flat list of commands.
 
 kaish's sed is the "muscle-memory" slice of GNU sed: `s///` (flags g, i/I,
-p, m/M, N, Ng), `y///`, `d`, `p`, `q [CODE]`, `a`/`i`/`c` TEXT, addresses
+p, m/M, N, Ng), `y///`, `d`, `p`, `=`, `q [CODE]`, `a`/`i`/`c` TEXT, addresses
 `N`, `$`, `/re/` (and `\\%re%`, optional `I`), ranges `A,B`, negation `!`,
 and `;`/newline chaining. Every `-e` string and every `;`-separated piece
 lands in one ordered `SedProgram`.
@@ -9,7 +9,7 @@ lands in one ordered `SedProgram`.
     scripts (-e ... or the first operand)
         └─► _Parser.program()  one pass over each script, commands appended in order
               ├─ address:  NUMBER | $ | /re/ | \\Dre  [, address]  [!]
-              └─ command:  s y d p q a i c  (anything else is a SedScriptError)
+              └─ command:  s y d p = q a i c  (anything else is a SedScriptError)
 
 Anything outside the subset — hold space, branching, file I/O, multi-line
 commands, GNU address extensions (`1~2`, `0,/re/`, `addr,+N`) — is a
@@ -40,6 +40,7 @@ __all__ = [
     "Insert",
     "LastLine",
     "LineNumber",
+    "LineNumberPrint",
     "Print",
     "Quit",
     "RegexMatch",
@@ -151,6 +152,11 @@ class Quit:
 
 
 @dataclass(frozen=True, slots=True)
+class LineNumberPrint:
+    """`=`: print the current line number (`sed -n '$='` counts lines)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Append:
     text: str
 
@@ -165,7 +171,10 @@ class Change:
     text: str
 
 
-Action = Substitute | Transliterate | Delete | Print | Quit | Append | Insert | Change
+Action = (
+    Substitute | Transliterate | Delete | Print | Quit | Append | Insert | Change
+    | LineNumberPrint
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +355,8 @@ class _Parser:
             return Print()
         if letter == "q":
             return self.quit()
+        if letter == "=":
+            return LineNumberPrint()
         if letter in "aic":
             text = self.text_argument()
             return Append(text) if letter == "a" else Insert(text) if letter == "i" else Change(text)

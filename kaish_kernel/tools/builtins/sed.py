@@ -35,6 +35,7 @@ from kaish_kernel.tools.builtins._sed_program import (
     Insert,
     LastLine,
     LineNumber,
+    LineNumberPrint,
     Print,
     Quit,
     RegexMatch,
@@ -62,7 +63,7 @@ from kaish_kernel.values import Value, ValueError_, display
 __all__ = ["TOOLS", "Sed", "SedRunner", "sed_error_message"]
 
 _SUGGESTION: Final = (
-    "commands: s/pat/rep/[gipN], y/abc/xyz/, d, p, q, a/i/c TEXT; chain with ; or -e;"
+    "commands: s/pat/rep/[gipN], y/abc/xyz/, d, p, =, q, a/i/c TEXT; chain with ; or -e;"
     " addresses: N, $, /re/, N,M, addr!; regex is ERE (egrep-style; GNU BRE \\| \\(…\\)"
     " \\{N,M\\} also accepted)"
 )
@@ -158,6 +159,8 @@ class SedRunner:
                 if closing:
                     out.append(action.text + "\n")  # type: ignore[union-attr]
                 break
+            elif kind is LineNumberPrint:
+                out.append(f"{self.line_number}\n")
             elif kind is Quit:
                 self.done = True
                 self.exit_code = action.exit_code  # type: ignore[union-attr]
@@ -351,7 +354,7 @@ class Sed(TextTool):
         usage="sed [OPTIONS] SCRIPT [FILE]...   |   sed [OPTIONS] -e SCRIPT... [FILE]...",
         description=(
             "Runs a sed script over each line of the files (or stdin). kaish's sed is\n"
-            "the everyday subset: s/re/rep/[g i I p m M N], y/src/dst/, d, p, q [CODE],\n"
+            "the everyday subset: s/re/rep/[g i I p m M N], y/src/dst/, d, p, =, q [CODE],\n"
             "a/i/c TEXT; addresses N, $, /re/ (or \\%re%, with I for any case), ranges\n"
             "A,B and negation A!; commands chained with ; newlines or repeated -e.\n"
             "Regex is ERE; the GNU BRE spellings \\| \\( \\) \\{ \\} \\+ \\? also work unless\n"
