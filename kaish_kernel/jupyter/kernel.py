@@ -167,6 +167,7 @@ class KaishKernel(Kernel):
         self._interrupted = False
         self._views: dict[int, JobView] = {}
         self._progress_count = 0
+        self._announced: set[int] = set()  # jobs whose "[N]" notice the status line replaces
         self._history: list[list[Any]] = []  # [line, input, output text or None]
         self._closed = False
         atexit.register(self._kill_everything_now)
@@ -272,7 +273,17 @@ class KaishKernel(Kernel):
         self, code: str, out: StreamCoalescer, stdin: Any, parent: dict[str, Any] | None
     ) -> Any:
         _CELL_PARENT.set(parent)  # None for silent cells: their jobs show nowhere
-        return await self.kaish.execute(code, stdout=out.write_stdout, stderr=out.write_stderr, stdin=stdin)
+
+        def stderr(data: bytes) -> None:
+            # `cmd &` announces "[N]" on stderr; the job's status line already
+            # says so, and a lone stderr line renders like an error in a notebook.
+            if data.startswith(b"[") and data.endswith(b"]\n") and data[1:-2].isdigit():
+                if int(data[1:-2]) in self._announced:
+                    self._announced.discard(int(data[1:-2]))
+                    return
+            out.write_stderr(data)
+
+        return await self.kaish.execute(code, stdout=out.write_stdout, stderr=stderr, stdin=stdin)
 
     def _finish_cell(
         self,
@@ -348,6 +359,7 @@ class KaishKernel(Kernel):
             limit=self._output_limit(),
         )
         self._views[job.id] = view
+        self._announced.add(job.id)
         view.show(job.status_string)
         return view.tee
 
@@ -397,11 +409,15 @@ class KaishKernel(Kernel):
         self._loop.call_soon_threadsafe(self._interrupt_cell)
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
+        """Runs on the control thread; the cleanup itself runs on the main loop.
+
+        Bounded at ~4.5 s because jupyter_client SIGKILLs a kernel that has not
+        exited about 5 s after asking it to shut down."""
         loop = self._loop
         if loop is not None and loop.is_running() and asyncio.get_running_loop() is not loop:
             future = asyncio.run_coroutine_threadsafe(self._close(), loop)
             try:
-                await asyncio.wait_for(asyncio.wrap_future(future), 15)
+                await asyncio.wait_for(asyncio.wrap_future(future), 4.5)
             except Exception:
                 self._kill_everything_now()
         else:
@@ -409,6 +425,7 @@ class KaishKernel(Kernel):
         return {"status": "ok", "restart": restart}
 
     async def _close(self) -> None:
+        """Cancel the cell, let jobs end (TERM, grace), then SIGKILL whatever is left."""
         if self._closed:
             return
         self._closed = True
@@ -416,11 +433,10 @@ class KaishKernel(Kernel):
         if task is not None and not task.done():
             self._interrupted = True
             task.cancel()
-            await asyncio.wait({task}, timeout=3)
-        try:
-            await asyncio.wait_for(self.kaish.close(), 10)
-        except Exception:
-            pass
+            asyncio.get_running_loop().call_later(0.2, self._escalate, task)
+            await asyncio.wait({task}, timeout=1.5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.kaish.close(), 2.5)
         self._kill_everything_now()
         self.cells.cleanup()
 

@@ -94,6 +94,7 @@ def test_background_job_streams_into_its_own_cell_while_another_runs(kernel: Ker
     assert len(displays) == 1
     display_id = displays[0]["content"]["transient"]["display_id"]
     assert "running" in displays[0]["content"]["data"]["text/plain"]
+    assert job_cell.stream_text("stderr") == ""  # the status line replaces the "[1]" notice
 
     other = kernel.submit("sleep 1; echo cell two")
     started = time.monotonic()
