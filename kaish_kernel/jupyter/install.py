@@ -1,6 +1,7 @@
 """`kaish install`: put the kaish kernelspec where Jupyter looks for kernels.
 
-    kaish install                     --user when not root, else the system prefix
+    kaish install                     a venv's sys.prefix inside a venv; else --user
+                                      (or the system prefix as root)
     kaish install --user              ~/.local/share/jupyter/kernels/kaish
     kaish install --sys-prefix        <sys.prefix>/share/jupyter/kernels/kaish (a venv, conda)
     kaish install --prefix P          P/share/jupyter/kernels/kaish
@@ -192,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="how Jupyter interrupts the kernel (default: signal)",
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    prefix = sys.prefix if args.sys_prefix else args.prefix
+    in_venv = sys.prefix != sys.base_prefix
+    default_prefix = not (args.user or args.sys_prefix or args.prefix)
+    prefix = sys.prefix if args.sys_prefix or (default_prefix and in_venv) else args.prefix
     user = bool(args.user) or (prefix is None and not _is_root())
     try:
         path = install_kernelspec(
