@@ -352,3 +352,32 @@ def test_date_reference_file(tmp_path: Path) -> None:
     run = run_tool(Date, "-u", "-r", "f", "+%s", shell=FakeShell(cwd_path=str(tmp_path)))
     assert run.out == "1600000000\n"
     assert run_tool(Date, "-r", "missing", shell=FakeShell(cwd_path=str(tmp_path))).code == 2
+
+
+# -- --json, accepted by every builtin here --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "words", "expected"),
+    [
+        (Echo, ["hi", "--json"], '"hi\\n"'),
+        (Echo, ["", "--json"], ""),
+        (Echo, ["--", "--json"], "--json\n"),
+        (Basename, ["/a/b.txt", "--json"], '"b.txt\\n"'),
+        (Dirname, ["/a/b.txt", "--json"], '"/a\\n"'),
+        (Uname, ["--json"], '"kaish\\n"'),
+        (Sleep, [0, "--json"], ""),
+        (True_, ["--json"], ""),
+    ],
+)
+def test_json_flag(tool: type, words: list[object], expected: str) -> None:
+    run = run_tool(tool, *words)
+    assert (run.code, run.out) == (0, expected)
+
+
+def test_printf_reads_json_among_its_raw_words() -> None:
+    from kaish_kernel.tools.builtins.basic import Printf
+
+    run = run_tool(Printf, "x", "--json")
+    assert (run.out, run.is_value) == ('"x"', True)
+    assert run_tool(Printf, "%s", "--", "--json").out == "--json"

@@ -471,3 +471,17 @@ def test_stat(tmp_path: Path, sh: FakeShell) -> None:
     missing = run_tool(Stat, "a.txt", "nope", shell=sh)
     assert missing.code == 1 and missing.out == "a.txt\t3\tregular file\n"
     assert run_tool(Stat, "--json", "a.txt", shell=sh).out == '[{"FILE":"a.txt","SIZE":"3","TYPE":"regular file"}]'
+
+
+def test_json_flag_on_quiet_and_text_tools(tmp_path: Path, sh: FakeShell) -> None:
+    make(tmp_path, "a.txt")
+    os.symlink("a.txt", tmp_path / "ln")
+    real = os.path.realpath(tmp_path)
+    assert run_tool(Mkdir, "d", "--json", shell=sh).out == ""
+    assert run_tool(Touch, "t", "--json", shell=sh).out == ""
+    assert run_tool(Cp, "a.txt", "b.txt", "--json", shell=sh).out == ""
+    assert run_tool(Rm, "b.txt", "--json", shell=sh).out == ""
+    assert run_tool(Readlink, "ln", "--json", shell=sh).out == '"a.txt\\n"'
+    assert run_tool(Realpath, "a.txt", "--json", shell=sh).out == f'"{real}/a.txt\\n"'
+    made = run_tool(Mktemp, "-p", str(tmp_path), "--json", shell=sh)
+    assert made.is_value and made.data.startswith(f"{tmp_path}/tmp.")

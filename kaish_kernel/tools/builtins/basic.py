@@ -40,9 +40,12 @@ __all__ = [
 ]
 
 
-async def _write(ctx: ToolContext, text: str) -> None:
-    """Write all of `text`; a reader that left is not an error."""
+async def _write(ctx: ToolContext, text: str, *, as_json: bool = False) -> None:
+    """Write all of `text` (as a JSON string under --json); a reader that left is not an error."""
     if not text:
+        return
+    if as_json or ctx.args.json:
+        await ctx.emit_value(text)
         return
     try:
         await ctx.stdout.write(text.encode("utf-8"))
@@ -81,6 +84,7 @@ class Echo(Tool):
             "newline. Use `--` before words that start with a dash."
         ),
         examples=(("Print a message", "echo hello world"), ("No newline", 'echo -n "prompt: "')),
+        json_output=True,
         category="basic",
     )
 
@@ -121,6 +125,10 @@ class Printf(Tool):
 
     async def run(self, ctx: ToolContext) -> int:
         words = list(ctx.args.positional)
+        end = words.index("--") if "--" in words else len(words)
+        as_json = "--json" in words[:end]  # printf reads raw words: the global flag too
+        if as_json:
+            words.remove("--json")
         if "--" in words:
             words.remove("--")  # the first `--` only ends options, as clap treats it
         if not words:
@@ -128,7 +136,7 @@ class Printf(Tool):
         texts = _texts(ctx, words, "")
         if texts is None:
             return 1
-        await _write(ctx, format_cycling(texts[0], words[1:]))
+        await _write(ctx, format_cycling(texts[0], words[1:]), as_json=as_json)
         return 0
 
 
@@ -201,6 +209,7 @@ class Sleep(Tool):
         ),
         description="Interrupting (Ctrl-C, `timeout`, `kill %N`) ends the wait at once.",
         examples=(("One second", "sleep 1"), ("Half a second", "sleep 0.5"), ("Two minutes", "sleep 2m")),
+        json_output=True,
         category="basic",
     )
 
@@ -409,6 +418,7 @@ class Basename(Tool):
             Param("suffix", type="str", positional=True, help="A suffix to remove, unless it is the whole name."),
         ),
         examples=(("File name", "basename /usr/bin/sort"), ("Drop the extension", "basename /path/to/file.txt .txt")),
+        json_output=True,
         category="basic",
     )
 
@@ -429,6 +439,7 @@ class Dirname(Tool):
         summary="Strip the last component from each path",
         params=(Param("paths", type="any", positional=True, variadic=True, required=True, help="Paths, one result line each."),),
         examples=(("Directory part", "dirname /usr/bin/sort"), ("Relative path", "dirname path/to/file.txt")),
+        json_output=True,
         category="basic",
     )
 
@@ -445,6 +456,7 @@ class Hostname(Tool):
         name="hostname",
         summary="Print the name of this machine",
         examples=(("Host name", "hostname"),),
+        json_output=True,
         category="basic",
     )
 
@@ -470,6 +482,7 @@ class Uname(Tool):
             Param("host", help="Describe the host OS instead of kaish."),
         ),
         examples=(("Shell identity", "uname -a"), ("Host kernel", "uname --host -sr")),
+        json_output=True,
         category="basic",
     )
 

@@ -41,6 +41,14 @@ from kaish_kernel.values import Value, display, to_json
 __all__ = ["TOOLS", "Cp", "Mkdir", "Mktemp", "Mv", "Readlink", "Realpath", "Rm", "Stat", "Touch", "Write"]
 
 
+async def _emit_lines(ctx: ToolContext, lines: list[str]) -> None:
+    """Lines of text, or under --json that same text as one JSON string."""
+    if ctx.args.json:
+        await ctx.emit_value("".join(line + "\n" for line in lines))
+    else:
+        await write_lines(ctx, lines)
+
+
 def _inside(child: str, parent: str) -> bool:
     return child == parent or child.startswith(parent.rstrip("/") + "/")
 
@@ -76,6 +84,7 @@ class Cp(Tool):
         usage="cp [OPTIONS] SOURCE... DEST",
         description="Symlinks inside a copied tree are copied as links.",
         examples=(("Copy a file", "cp a.txt b.txt"), ("Copy a tree", "cp -r src/ backup/"), ("Into a directory", "cp a b dir/")),
+        json_output=True,
         category="files",
     )
 
@@ -155,6 +164,7 @@ class Mv(Tool):
         usage="mv [OPTIONS] SOURCE... DEST",
         description="A symlink is moved as a link; its target is left alone.",
         examples=(("Rename", "mv old.txt new.txt"), ("Into a directory", "mv a.txt b.txt dir/")),
+        json_output=True,
         category="files",
     )
 
@@ -227,6 +237,7 @@ class Rm(Tool):
             "never followed. `/`, `.` and `..` are refused."
         ),
         examples=(("Remove a file", "rm temp.txt"), ("Remove a tree", "rm -rf build/")),
+        json_output=True,
         category="files",
     )
 
@@ -282,6 +293,7 @@ class Mkdir(Tool):
         ),
         description="An existing directory is not an error; an existing file is.",
         examples=(("Nested directories", "mkdir -p a/b/c"),),
+        json_output=True,
         category="files",
     )
 
@@ -307,6 +319,7 @@ class Touch(Tool):
         summary="Create empty files, or update their modification time",
         params=(Param("paths", type="any", positional=True, variadic=True, help="Files to touch."),),
         examples=(("Create or refresh", "touch marker.txt"),),
+        json_output=True,
         category="files",
     )
 
@@ -360,6 +373,7 @@ class Write(Tool):
             ("Write a file", "write notes.txt 'hello'"),
             ("From a pipe", "seq 1 3 | write nums.txt"),
         ),
+        json_output=True,
         category="files",
     )
 
@@ -421,6 +435,7 @@ class Readlink(Tool):
             Param("paths", type="any", positional=True, variadic=True, help="Links to read."),
         ),
         examples=(("Link target", "readlink current"), ("Resolved path", "readlink -f ./bin/tool")),
+        json_output=True,
         category="files",
     )
 
@@ -440,7 +455,7 @@ class Readlink(Tool):
             except OSError as exc:
                 ctx.error(f"{text}: {reason(exc)}")
                 failed = True
-        await write_lines(ctx, lines)
+        await _emit_lines(ctx, lines)
         return 1 if failed else 0
 
 
@@ -450,6 +465,7 @@ class Realpath(Tool):
         summary="Print the absolute path with every link resolved",
         params=(Param("paths", type="any", positional=True, variadic=True, help="Paths that must exist."),),
         examples=(("Absolute path", "realpath ../x"),),
+        json_output=True,
         category="files",
     )
 
@@ -466,7 +482,7 @@ class Realpath(Tool):
             except OSError as exc:
                 ctx.error(f"{text}: {reason(exc)}")
                 failed = True
-        await write_lines(ctx, lines)
+        await _emit_lines(ctx, lines)
         return 1 if failed else 0
 
 
@@ -500,6 +516,7 @@ class Mktemp(Tool):
         ),
         usage="mktemp [OPTIONS] [TEMPLATE]",
         examples=(("A scratch file", "f=$(mktemp)"), ("A scratch directory", "d=$(mktemp -d)"), ("Named", "mktemp job.XXXXXX")),
+        json_output=True,
         category="files",
     )
 
@@ -531,7 +548,7 @@ class Mktemp(Tool):
             except OSError as exc:
                 what = "directory" if args.flag("directory") else "file"
                 return ctx.error(f"failed to create {what} via template '{template}': {reason(exc)}")
-            await write_lines(ctx, [path])
+            await _emit_lines(ctx, [path])
             return 0
         return ctx.error(f"could not find an unused name for template '{template}'")
 
