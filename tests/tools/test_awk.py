@@ -282,6 +282,9 @@ ERRORS = [
     ("bad-split-sep-raw", ["{n = split(\"abc\", a, \"yy\\\\(\"); print n}"], "x\n", ["yy\\\\(", "GNU BRE"], "-E"),
     ("backreference", ["/(a)\\1/"], "aa\n", ["backreference"], None),
     ("bad-v", ["-v", "oops", "BEGIN{}"], "", ["-v: invalid assignment"], None),
+    ("huge-field", ["{$1e9 = 1}"], "x\n", ["too large"], None),
+    ("huge-nf", ["{NF = 1e9}"], "x\n", ["NF set to"], None),
+    ("deep-nesting", ["BEGIN{print " + "(" * 5000 + "1" + ")" * 5000 + "}"], "", ["nested too deeply"], None),
 ]
 
 

@@ -42,6 +42,7 @@ from kaish_kernel.tools.builtins._awk_value import (
 __all__ = ["AwkError", "Machine", "Stopped"]
 
 OUTPUT_BATCH: Final = 64 * 1024
+MAX_FIELDS: Final = 1_000_000  # a typo like `$1e9 = x` must not allocate a billion fields
 
 _DEFAULTS: Final[dict[str, Value]] = {
     "FS": " ", "OFS": " ", "ORS": "\n", "RS": "\n", "CONVFMT": "%.6g", "OFMT": "%.6g",
@@ -155,6 +156,8 @@ class Machine:
             return
         if index < 0:
             raise AwkError(f"attempt to access field {index}")
+        if index > MAX_FIELDS:
+            raise AwkError(f"field index {index} is too large (at most {MAX_FIELDS})")
         fields = self.fields if self.fields is not None else self.split()
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
@@ -167,8 +170,8 @@ class Machine:
 
     def set_nf(self, value: Value) -> None:
         count = int(to_num(value))
-        if count < 0:
-            raise AwkError(f"NF set to negative value {count}")
+        if not 0 <= count <= MAX_FIELDS:
+            raise AwkError(f"NF set to {count} (allowed: 0 to {MAX_FIELDS})")
         fields = self.fields if self.fields is not None else self.split()
         if count < len(fields):
             del fields[count:]

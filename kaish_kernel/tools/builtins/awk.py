@@ -209,6 +209,8 @@ class Awk(TextTool):
                 machine.assign(name, unescape(value))
         except (AwkSyntaxError, AwkError) as exc:
             return ctx.error(str(exc))
+        except RecursionError:
+            return ctx.error("the program is nested too deeply")
         bridge.machine = machine
         reader = _Reader(ctx, bridge, names)
         try:
