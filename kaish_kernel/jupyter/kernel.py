@@ -17,7 +17,7 @@ thread's loop (`self._loop`), so control handlers hop over with
 `call_soon_threadsafe` / `run_coroutine_threadsafe`. Background jobs keep
 running on that loop while the kernel is idle.
 
-What a cell's reply means (the convention, also in the README):
+What a cell's reply means (the convention; the README should repeat it):
 
     exit status 0          status "ok"; a typed value from the last command is
                            shown once, as execute_result (JSON, text, HTML table)
