@@ -272,7 +272,8 @@ class CommandParser(WordParser):
             self.unexpected(tok, "a command")
         start = env[0].span.start if env else tok.start
         name_parts = self.read_parts()
-        if name_parts[0].kind is TokenKind.LIT and _TARGET_EQ_RE.match(name_parts[0].raw or ""):
+        lead = name_parts[0].raw
+        if lead is not None and "=" in lead and _TARGET_EQ_RE.match(lead):
             self.error(
                 "an assignment cannot be negated or be a pipeline stage",
                 tok.start,
@@ -425,6 +426,13 @@ class CommandParser(WordParser):
         tok = self.peek()
         if tok.kind is not TokenKind.LIT:
             return None
+        if "=" not in tok.text:
+            # Fast path for the common case, a command word: an assignment
+            # needs `[` glued on or `=` next.
+            nxt = self.peek_after(tok)
+            glued_bracket = nxt.kind is TokenKind.LBRACKET and nxt.start == tok.end
+            if not glued_bracket and not (nxt.kind is TokenKind.LIT and nxt.text[0] == "="):
+                return None
         path: list[ast.Segment] = []
         m = _TARGET_EQ_RE.match(tok.text)
         if m is not None:

@@ -194,10 +194,10 @@ class CompoundParser(CommandParser):
     def try_posix_function(self) -> ast.FunctionDef | None:
         """funcdef := NAME '(' ')' NEWLINE* '{' block '}'  (None if not one)"""
         tok = self.peek()
-        if tok.kind is not TokenKind.LIT or not _FUNC_NAME_RE.match(tok.text):
+        if tok.kind is not TokenKind.LIT:
             return None
         lparen = self.peek_after(tok)
-        if not lparen.is_op("("):
+        if not lparen.is_op("(") or not _FUNC_NAME_RE.match(tok.text):
             return None
         rparen = self.peek_after(lparen)
         if not rparen.is_op(")"):

@@ -50,17 +50,21 @@ def build_string(parts: list[ast.Expr], span: Span) -> ast.Expr:
     Adjacent text pieces (quoted str Literals) merge into one, spanning both.
     """
     merged: list[ast.Expr] = []
+    run: list[ast.Literal] = []  # adjacent text pieces, joined once (linear)
+
+    def flush() -> None:
+        if run:
+            text = "".join(str(p.value) for p in run)
+            merged.append(ast.Literal(text, True, run[0].span.to(run[-1].span)))
+            run.clear()
+
     for part in parts:
-        prev = merged[-1] if merged else None
-        if (
-            isinstance(part, ast.Literal)
-            and isinstance(prev, ast.Literal)
-            and isinstance(part.value, str)
-            and isinstance(prev.value, str)
-        ):
-            merged[-1] = ast.Literal(prev.value + part.value, True, prev.span.to(part.span))
+        if isinstance(part, ast.Literal) and isinstance(part.value, str):
+            run.append(part)
         else:
+            flush()
             merged.append(part)
+    flush()
     if not merged:
         return ast.Literal("", True, span)
     if len(merged) == 1 and isinstance(merged[0], ast.Literal):

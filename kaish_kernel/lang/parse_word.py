@@ -24,9 +24,8 @@ text at value position and inside `[[ ]]`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.lang import ast
@@ -94,8 +93,7 @@ class Ctx(Enum):
     PATTERN = "case pattern"
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """One piece of a word: bareword text (`raw`) or a parsed expression."""
 
     raw: str | None
@@ -136,42 +134,46 @@ class WordParser(ExpandParser):
         patterns such as `{a,b}`).
         """
         mode = mode or self.cmd_mode
+        lx = self.lx
         parts: list[Part] = []
+        last_end = -1
         brackets = 0
         braces = 0
         while True:
-            tok = self.peek(mode)
+            tok = lx.peek(mode)
             kind = tok.kind
-            if parts and tok.start != parts[-1].span.end:
+            if parts and tok.start != last_end:
                 break
-            if kind is TokenKind.LBRACE:
-                if not parts and not brace_start:
-                    break
-                braces += 1
-            elif kind is TokenKind.RBRACE:
-                if braces == 0:
-                    break
-                braces -= 1
-            elif kind is TokenKind.LBRACKET:
-                brackets += 1
-            elif kind is TokenKind.RBRACKET:
-                if brackets == 0 and bracket_stops:
-                    break
-                brackets = max(0, brackets - 1)
-            elif kind not in WORD_START:
-                break
-            self.take(mode)
             if kind in _RAW_KINDS:
+                if kind is TokenKind.LBRACE:
+                    if not parts and not brace_start:
+                        break
+                    braces += 1
+                elif kind is TokenKind.RBRACE:
+                    if braces == 0:
+                        break
+                    braces -= 1
+                elif kind is TokenKind.LBRACKET:
+                    brackets += 1
+                elif kind is TokenKind.RBRACKET:
+                    if brackets == 0 and bracket_stops:
+                        break
+                    brackets = max(0, brackets - 1)
+                lx.next(mode)
                 parts.append(Part(tok.text, None, tok.span, kind))
-            elif kind is TokenKind.SQ:
-                lit = ast.Literal(tok.text[1:-1], True, tok.span)
-                parts.append(Part(None, lit, tok.span, kind))
+                last_end = tok.end
+                continue
+            if kind not in WORD_START:
+                break
+            lx.next(mode)
+            if kind is TokenKind.SQ:
+                expr: ast.Expr = ast.Literal(tok.text[1:-1], True, tok.span)
             elif kind is TokenKind.DQ_START:
                 expr = self.parse_dq(tok)
-                parts.append(Part(None, expr, expr.span, kind))
             else:
                 expr = self.parse_dollar(tok)
-                parts.append(Part(None, expr, expr.span, kind))
+            parts.append(Part(None, expr, expr.span, kind))
+            last_end = expr.span.end
         return parts
 
     def _raw_text(self, parts: list[Part]) -> str | None:
@@ -255,7 +257,7 @@ class WordParser(ExpandParser):
         """One argv word: a flag, `--name=value`, `key=value` or a positional."""
         span = parts[0].span.to(parts[-1].span)
         lead = parts[0].raw if parts[0].kind is TokenKind.LIT else None
-        if lead is None:
+        if lead is None or (lead[0] != "-" and "=" not in lead):
             return [ast.Positional(self.scalar(parts, Ctx.ARG), span)]
         m = _LONG_RE.match(lead)
         if m is not None and lead.startswith("=", m.end()):

@@ -90,7 +90,7 @@ ERRORS = [
     ('[[ a == ]]', 'P001', '1:9', False, 'unexpected `]`; expected an operand after `==`'),
     ('[[ -f x\n]]', 'P001', '1:8', False, 'a `[[ ]]` test must close on the line it opens'),
     ('[[ a b ]]', 'P001', '1:6', False, 'unexpected `b`; expected `]]`'),
-    ('echo \\', 'P009', '1:6', False, 'a backslash outside quotes only continues a line'),
+    ('echo \\', 'P015', '1:6', True, 'a line continuation `\\` needs a following line'),
     ('fi', 'P001', '1:1', False, 'unexpected `fi`'),
     ('done', 'P001', '1:1', False, 'unexpected `done`'),
     ('then', 'P001', '1:1', False, 'unexpected `then`'),
