@@ -485,3 +485,19 @@ def test_json_flag_on_quiet_and_text_tools(tmp_path: Path, sh: FakeShell) -> Non
     assert run_tool(Realpath, "a.txt", "--json", shell=sh).out == f'"{real}/a.txt\\n"'
     made = run_tool(Mktemp, "-p", str(tmp_path), "--json", shell=sh)
     assert made.is_value and made.data.startswith(f"{tmp_path}/tmp.")
+
+
+def test_ln_symbolic_only(tmp_path: Path, sh: FakeShell) -> None:
+    from kaish_kernel.tools.builtins.files import Ln
+
+    make(tmp_path, "a.txt")
+    make(tmp_path, "b.txt")
+    assert run_tool(Ln, "-s", "a.txt", "link", shell=sh).code == 0
+    assert os.readlink(tmp_path / "link") == "a.txt"
+    exists = run_tool(Ln, "-s", "b.txt", "link", shell=sh)
+    assert exists.code == 1 and "File exists" in exists.stderr
+    assert run_tool(Ln, "-sf", "b.txt", "link", shell=sh).code == 0
+    assert os.readlink(tmp_path / "link") == "b.txt"
+    hard = run_tool(Ln, "a.txt", "hard", shell=sh)
+    assert hard.code == 1 and "-s" in hard.stderr
+    assert run_tool(Ln, "-s", "a.txt", shell=sh).code == 2

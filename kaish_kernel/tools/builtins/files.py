@@ -1,5 +1,5 @@
-"""File builtins: cp, mv, rm, mkdir, touch, write, readlink, realpath, mktemp,
-stat (and ls, glob from `_listing`).
+"""File builtins: cp, mv, rm, mkdir, touch, write, ln, readlink, realpath,
+mktemp, stat (and ls, glob from `_listing`).
 
 All of them reach files through `ctx.shell.vfs` with paths from
 `ctx.shell.resolve_path`, so a virtual mount behaves like a directory.
@@ -38,7 +38,7 @@ from kaish_kernel.tools.builtins._listing import Glob, Ls
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, display, to_json
 
-__all__ = ["TOOLS", "Cp", "Mkdir", "Mktemp", "Mv", "Readlink", "Realpath", "Rm", "Stat", "Touch", "Write"]
+__all__ = ["TOOLS", "Cp", "Ln", "Mkdir", "Mktemp", "Mv", "Readlink", "Realpath", "Rm", "Stat", "Touch", "Write"]
 
 
 async def _emit_lines(ctx: ToolContext, lines: list[str]) -> None:
@@ -346,6 +346,45 @@ class Touch(Tool):
         return 1 if failed else 0
 
 
+class Ln(Tool):
+    schema = Schema(
+        name="ln",
+        summary="Make a symbolic link",
+        params=(
+            Param("symbolic", short="s", help="Make a symbolic link (required: hard links are not supported)."),
+            Param("force", short="f", help="Replace an existing LINK."),
+            Param("target", type="any", positional=True, required=True, help="What the link points to (stored as written)."),
+            Param("link", type="any", positional=True, required=True, help="The link to create."),
+        ),
+        usage="ln -s [-f] TARGET LINK",
+        examples=(("Point current at a release", "ln -sf releases/v2 current"),),
+        json_output=True,
+        category="files",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        texts = operand_texts(ctx, ctx.args.positional)
+        if texts is None:
+            return 1
+        target, link = texts
+        if not ctx.args.flag("symbolic"):
+            return ctx.error("hard links not supported, use -s for symbolic links")
+        vfs = ctx.shell.vfs
+        link_abs = ctx.shell.resolve_path(link)
+        real = host_path(vfs, link_abs)
+        if real is None:
+            return ctx.error(f"failed to create symbolic link '{link}': not supported on this mount")
+        try:
+            if ctx.args.flag("force") and _lexists(vfs, link_abs):
+                if os.path.isdir(real) and not os.path.islink(real):
+                    return ctx.error(f"cannot remove '{link}': Is a directory")
+                os.unlink(real)
+            os.symlink(target, real)
+        except OSError as exc:
+            return ctx.error(f"failed to create symbolic link '{link}': {reason(exc)}")
+        return 0
+
+
 def _content_bytes(value: Value) -> bytes:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
@@ -618,4 +657,4 @@ class Stat(Tool):
         return 1 if failed else 0
 
 
-TOOLS = (Ls, Glob, Cp, Mv, Rm, Mkdir, Touch, Write, Readlink, Realpath, Mktemp, Stat)
+TOOLS = (Ls, Glob, Cp, Mv, Rm, Mkdir, Touch, Write, Ln, Readlink, Realpath, Mktemp, Stat)
