@@ -501,3 +501,30 @@ def test_ln_symbolic_only(tmp_path: Path, sh: FakeShell) -> None:
     hard = run_tool(Ln, "a.txt", "hard", shell=sh)
     assert hard.code == 1 and "-s" in hard.stderr
     assert run_tool(Ln, "-s", "a.txt", shell=sh).code == 2
+
+
+@pytest.fixture()
+def tree_sh(tmp_path: Path) -> FakeShell:
+    for rel in ("src/main.rs", "src/lib/a.rs", "top.txt", ".hid", "node_modules/x/y"):
+        make(tmp_path, rel)
+    (tmp_path / "empty").mkdir()
+    return FakeShell(cwd_path=str(tmp_path))
+
+
+def test_tree_forms(tree_sh: FakeShell) -> None:
+    from kaish_kernel.tools.builtins.files import Tree
+
+    assert run_tool(Tree, shell=tree_sh).out == "./{empty,src/{lib/{a.rs},main.rs},top.txt}\n"
+    assert run_tool(Tree, "src", shell=tree_sh).out == "src/{lib/{a.rs},main.rs}\n"
+    assert run_tool(Tree, "--traditional", "src", shell=tree_sh).out == (
+        "src/\n├── lib\n│   └── a.rs\n└── main.rs\n"
+    )
+    assert run_tool(Tree, "--flat", "src", shell=tree_sh).out == "src/\n  lib/\n    a.rs\n  main.rs\n"
+    js = run_tool(Tree, "--json", "src", shell=tree_sh)
+    assert js.data == {"lib": {"a.rs": None}, "main.rs": None}
+    assert run_tool(Tree, "-L", 1, shell=tree_sh).out == "./{empty,src,top.txt}\n"
+    assert run_tool(Tree, "-f", shell=tree_sh).out == "./{src/{lib/{a.rs},main.rs},top.txt}\n"
+    everything = run_tool(Tree, "-a", "--no-ignore", shell=tree_sh).out
+    assert ".hid" in everything and "node_modules/{x/{y}}" in everything
+    missing = run_tool(Tree, "nope", shell=tree_sh)
+    assert missing.code == 1 and missing.stderr == "tree: nope: No such file or directory\n"

@@ -1,4 +1,4 @@
-"""`ls` and `glob`: the two builtins that name files.
+"""`ls`, `glob` and `tree`: the builtins that name files.
 
 Both print one name per line and carry the same names as a typed value, so
 `for f in $(glob "*.txt")` iterates lines and `glob "*.rs" | jq length`
@@ -37,7 +37,7 @@ from kaish_kernel.tools.builtins._globbing import (
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, display
 
-__all__ = ["FILE_TYPES", "Glob", "Ls", "human_size"]
+__all__ = ["FILE_TYPES", "Glob", "Ls", "Tree", "human_size"]
 
 _HEADERS = ("NAME", "TYPE", "SIZE")
 
@@ -279,6 +279,142 @@ class _LsRun:
         if len(nested) == 1:
             return next(iter(nested.values()))
         return nested
+
+
+@dataclass(slots=True)
+class _TreeNode:
+    is_dir: bool = False
+    broken: bool = False
+    children: dict[str, _TreeNode] | None = None
+
+    def child(self, name: str) -> _TreeNode:
+        if self.children is None:
+            self.children = {}
+        return self.children.setdefault(name, _TreeNode())
+
+    def sorted_children(self) -> list[tuple[str, _TreeNode]]:
+        return sorted((self.children or {}).items())
+
+    def label(self, name: str) -> str:
+        return f"{name} [error opening dir]" if self.broken else name
+
+    def braces(self, name: str) -> str:
+        """`name/{a,b/{c}}`: the one-line form used when piped."""
+        kids = self.sorted_children()
+        if not kids:
+            return self.label(name)
+        return f"{self.label(name)}/{{{','.join(node.braces(n) for n, node in kids)}}}"
+
+    def as_value(self) -> Value:
+        kids = self.sorted_children()
+        return {self.label(n): node.as_value() for n, node in kids} if kids else None
+
+    def traditional(self, prefix: str, out: list[str]) -> None:
+        kids = self.sorted_children()
+        for i, (name, node) in enumerate(kids):
+            last = i == len(kids) - 1
+            slash = "/" if node.is_dir and not node.children else ""
+            out.append(f"{prefix}{'└── ' if last else '├── '}{node.label(name + slash)}")
+            if node.children:
+                node.traditional(prefix + ("    " if last else "│   "), out)
+
+    def flat(self, depth: int, out: list[str]) -> None:
+        for name, node in self.sorted_children():
+            out.append("  " * depth + node.label(name + ("/" if node.is_dir else "")))
+            if node.children:
+                node.flat(depth + 1, out)
+
+
+class Tree(Tool):
+    schema = Schema(
+        name="tree",
+        summary="Show a directory tree",
+        params=(
+            Param("level", type="int", short="L", help="Descend at most N levels.", metavar="N"),
+            Param("traditional", help="Box-drawing lines, one entry per line."),
+            Param("flat", help="Indented names, one entry per line."),
+            Param("files-only", short="f", aliases=("files_only",), help="Leave out directory entries."),
+            Param("all", short="a", help="Show entries whose names start with `.`."),
+            Param("no-ignore", aliases=("no_ignore",), help="Include ignored directories (.git, node_modules, ...)."),
+            Param("path", type="any", positional=True, help="Where to start (default: .)."),
+        ),
+        description=(
+            "The default text is one line in brace form, `src/{main.rs,lib/{a.rs}}`; --json\n"
+            "gives nested records (files are null). Unreadable directories are marked\n"
+            "`[error opening dir]` and make the exit status 1."
+        ),
+        examples=(("Two levels", "tree -L 2"), ("Drawn", "tree --traditional src")),
+        json_output=True,
+        category="files",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        args = ctx.args
+        texts = operand_texts(ctx, args.positional) if args.positional else ["."]
+        if texts is None:
+            return 1
+        path = texts[0]
+        vfs = ctx.shell.vfs
+        root = ctx.shell.resolve_path(path)
+        if not vfs.exists(root):
+            return ctx.error(f"{path}: No such file or directory")
+        level = args.get("level")
+        if level is not None and level < 0:
+            return ctx.error(f"invalid --level {level}: must be >= 0", 2)
+        ignore = None if args.flag("no-ignore") else IgnoreRules(root=root)
+        top = _TreeNode(is_dir=True)
+        stack: list[tuple[str, _TreeNode, int, str]] = [(root, top, 0, path)]
+        failed = False
+        while stack:
+            abs_dir, node, depth, shown = stack.pop()
+            if level is not None and depth >= level:
+                continue
+            try:
+                listing = vfs.listdir(abs_dir)
+            except OSError as exc:
+                node.broken = True
+                ctx.stderr.write(f"tree: {shown}: {reason(exc)}\n")
+                failed = True
+                continue
+            for entry in listing:
+                if entry.name.startswith(".") and not args.flag("all"):
+                    continue
+                child_abs = posixpath.join(abs_dir, entry.name)
+                if ignore is not None and entry.is_dir and ignore(child_abs, True):
+                    continue
+                if entry.is_dir:
+                    child = node.child(entry.name)
+                    child.is_dir = True
+                    stack.append((child_abs, child, depth + 1, f"{shown.rstrip('/')}/{entry.name}"))
+                else:
+                    node.child(entry.name)
+        if args.flag("files-only"):
+            _drop_empty_dirs(top)
+        name = posixpath.basename(path.rstrip("/")) if path.strip("/") not in ("", ".") else "."
+        code = 1 if failed else 0
+        if args.json:
+            await ctx.emit_value(top.as_value())
+            return code
+        if args.flag("traditional") or args.flag("flat"):
+            lines = [top.label(name + "/")]
+            if args.flag("flat"):
+                top.flat(1, lines)
+            else:
+                top.traditional("", lines)
+        else:
+            lines = [top.braces(name)]
+        ctx.stdout.set_data(top.as_value())
+        await write_lines(ctx, lines)
+        return code
+
+
+def _drop_empty_dirs(node: _TreeNode) -> None:
+    """With -f, directories only stay as the path to some file."""
+    for name, child in list((node.children or {}).items()):
+        if child.is_dir:
+            _drop_empty_dirs(child)
+            if not child.children and not child.broken and node.children is not None:
+                del node.children[name]
 
 
 def _readlink(path: str) -> str:

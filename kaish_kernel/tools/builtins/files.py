@@ -1,5 +1,5 @@
 """File builtins: cp, mv, rm, mkdir, touch, write, ln, readlink, realpath,
-mktemp, stat (and ls, glob from `_listing`).
+mktemp, stat (and ls, glob, tree from `_listing`).
 
 All of them reach files through `ctx.shell.vfs` with paths from
 `ctx.shell.resolve_path`, so a virtual mount behaves like a directory.
@@ -34,7 +34,7 @@ from kaish_kernel.tools.builtins._fsutil import (
     reason,
     write_lines,
 )
-from kaish_kernel.tools.builtins._listing import Glob, Ls
+from kaish_kernel.tools.builtins._listing import Glob, Ls, Tree
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, display, to_json
 
@@ -657,4 +657,4 @@ class Stat(Tool):
         return 1 if failed else 0
 
 
-TOOLS = (Ls, Glob, Cp, Mv, Rm, Mkdir, Touch, Write, Ln, Readlink, Realpath, Mktemp, Stat)
+TOOLS = (Ls, Glob, Tree, Cp, Mv, Rm, Mkdir, Touch, Write, Ln, Readlink, Realpath, Mktemp, Stat)
