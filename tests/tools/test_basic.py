@@ -284,6 +284,9 @@ def pinned(monkeypatch: pytest.MonkeyPatch) -> None:
         (["-u", "+%Y-%m-%dT%H:%M:%S%:z"], "2023-11-14T22:13:20+00:00\n"),
         (["-u", "+%N|%3N|%%|%A|%j"], "000000000|000|%|Tuesday|318\n"),
         (["-u", "-I"], "2023-11-14\n"),
+        (["-u", "--iso-8601=seconds"], "2023-11-14T22:13:20+00:00\n"),
+        (["-u", "--iso-8601=hours"], "2023-11-14T22+00:00\n"),
+        (["-u", "--iso-8601=ns"], "2023-11-14T22:13:20,000000000+00:00\n"),
         (["-u", "-R"], "Tue, 14 Nov 2023 22:13:20 +0000\n"),
         (["-u", "--rfc-3339", "seconds"], "2023-11-14 22:13:20+00:00\n"),
         (["-u", "-d", "yesterday", "-I"], "2023-11-13\n"),
@@ -336,6 +339,7 @@ def test_date_json_record(pinned: None) -> None:
         (["-d", "@x"], "invalid epoch"),
         (["-d", "now", "-r", "f"], "cannot combine"),
         (["--rfc-3339", "week"], "--rfc-3339"),
+        (["--iso-8601=week"], "--iso-8601"),
     ],
 )
 def test_date_errors_exit_2(pinned: None, words: list[object], needle: str) -> None:

@@ -256,6 +256,13 @@ def strftime(moment: datetime, fmt: str) -> str:
     return "".join(out)
 
 
+_ISO8601 = {
+    "date": "%Y-%m-%d",
+    "hours": "%Y-%m-%dT%H%:z",
+    "minutes": "%Y-%m-%dT%H:%M%:z",
+    "seconds": "%Y-%m-%dT%H:%M:%S%:z",
+    "ns": "%Y-%m-%dT%H:%M:%S,%N%:z",
+}
 _RFC3339 = {"date": "%Y-%m-%d", "seconds": "%Y-%m-%d %H:%M:%S%:z", "ns": "%Y-%m-%d %H:%M:%S.%N%:z"}
 
 
@@ -281,7 +288,8 @@ class Date(Tool):
             Param("date", type="str", short="d", metavar="STRING", help='Show the time STRING describes ("yesterday", "2 days ago", "@1700000000").'),
             Param("reference", type="str", short="r", metavar="FILE", help="Show FILE's last-modified time."),
             Param("tz", type="str", metavar="ZONE", help="Render in this IANA zone (e.g. Asia/Tokyo); -u wins."),
-            Param("iso-8601", short="I", help="ISO 8601 date (YYYY-MM-DD)."),
+            Param("iso-date", short="I", help="ISO 8601 date (YYYY-MM-DD); same as --iso-8601=date."),
+            Param("iso-8601", type="str", metavar="FMT", help="ISO 8601 form; FMT is date, hours, minutes, seconds or ns."),
             Param("rfc-2822", short="R", help="RFC 2822 form (Tue, 14 Nov 2023 22:13:20 +0000)."),
             Param("rfc-3339", type="str", metavar="FMT", help="RFC 3339 form; FMT is date, seconds or ns."),
             Param("operands", type="any", positional=True, variadic=True, help="+FORMAT (strftime) and/or @EPOCH."),
@@ -351,7 +359,15 @@ class Date(Tool):
             if pattern is None:
                 raise DateError(f"invalid argument '{display(rfc3339)}' for --rfc-3339 (date|seconds|ns)")
             return moment, strftime(moment, pattern)
-        if args.flag("iso-8601"):
+        iso = args.get("iso-8601")
+        if iso is not None:
+            pattern = _ISO8601.get(display(iso))
+            if pattern is None:
+                raise DateError(
+                    f"invalid argument '{display(iso)}' for --iso-8601 (date|hours|minutes|seconds|ns)"
+                )
+            return moment, strftime(moment, pattern)
+        if args.flag("iso-date"):
             return moment, moment.strftime("%Y-%m-%d")
         return moment, moment.strftime("%Y-%m-%d %H:%M:%S")
 
