@@ -24,7 +24,7 @@ import secrets
 import shutil
 import string
 
-from kaish_kernel.scheduler.stage import EMPTY_INPUT
+from kaish_kernel.scheduler.stage import EMPTY_INPUT, FdInput
 from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.builtins._fsutil import (
     host_path,
@@ -385,6 +385,11 @@ class Ln(Tool):
         return 0
 
 
+def _is_session_stdin(stream: object) -> bool:
+    """The shell's own fd 0 (as opposed to a pipe, a redirect or a here-doc)."""
+    return isinstance(stream, FdInput) and getattr(stream, "_fd", None) == 0
+
+
 def _content_bytes(value: Value) -> bytes:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
@@ -432,15 +437,20 @@ class Write(Tool):
             content = operands.pop(0)
         if operands:
             return ctx.error(f"unexpected argument '{display(operands[0])}'", 2)
+        refusal = (
+            f"no content to write — pass it as an operand (write {path} CONTENT), pipe it "
+            f"in, or redirect a file into it; '{path}' is unchanged"
+        )
         if content is not None:
             data = _content_bytes(content)
         elif ctx.stdin is EMPTY_INPUT:
-            return ctx.error(
-                f"no content to write — pass it as an operand (write {path} CONTENT), pipe it "
-                f"in, or redirect a file into it; '{path}' is unchanged"
-            )
+            return ctx.error(refusal)
         else:
             data = await ctx.stdin.read_all()
+            # An empty pipe or redirect truncates on purpose; the session's own
+            # stdin running dry only means nobody offered any content.
+            if not data and _is_session_stdin(ctx.stdin):
+                return ctx.error(refusal)
         try:
             ctx.shell.vfs.write_bytes(ctx.shell.resolve_path(path), data)
         except OSError as exc:
