@@ -27,6 +27,7 @@ from kaish_kernel.interpreter.control import (
     ReturnFromFunction,
 )
 from kaish_kernel.interpreter.expand import eval_string, eval_values, eval_word, segments_of
+from kaish_kernel.interpreter.scatter_runner import find_scatter, run_scatter_pipeline
 from kaish_kernel.interpreter.test_expr import eval_test
 from kaish_kernel.lang import ast
 from kaish_kernel.scheduler.stage import (
@@ -285,7 +286,10 @@ class Executor:
     async def run_pipeline(self, stmt: ast.Pipeline, io: IO) -> int:
         if stmt.background:
             return await commands.start_background(self, stmt, io)
-        if len(stmt.stages) == 1:
+        scatter = find_scatter(stmt) if len(stmt.stages) > 1 else None
+        if scatter is not None:
+            codes = await run_scatter_pipeline(self, stmt, io, *scatter)
+        elif len(stmt.stages) == 1:
             codes = [await self.run_stage(stmt.stages[0], io)]
         else:
             codes = await commands.run_multistage(self, stmt, io)

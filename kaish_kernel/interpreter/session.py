@@ -59,6 +59,7 @@ class Session:
         self.kill_grace = 2.0
         self.interactive = False
         self.job_id: int | None = None  # set in a background job's fork
+        self.scatter_progress: Any = None  # an embedder's progress callback for scatter
         self.pid = os.getpid()
         self.executor: Executor | None = None
 
@@ -83,6 +84,7 @@ class Session:
         other.kill_grace = self.kill_grace
         other.interactive = False
         other.job_id = self.job_id
+        other.scatter_progress = self.scatter_progress
         other.pid = self.pid
         other.executor = None
         return other

@@ -1,0 +1,214 @@
+"""Running a `… | scatter … | worker … | gather … | …` pipeline.
+
+    pre_scatter ──(text + typed value)──► extract_items ──► ScatterGatherRunner
+                                                              │ per item: a fork of the session,
+                                                              │ VAR bound to the typed item,
+                                                              │ the worker segment run to the end
+    post_gather ◄── (JSONL text + the rows as a typed list) ◄─ format_gather (+ gather's redirects)
+
+Differences from the plain builtins: options go through the reduced binder
+(`$(...)` is refused, an unset bare `$VAR` drops the value); each worker's
+stderr is collected into its own row (kaish sends a multi-stage worker's
+stderr to the session instead — see docs/divergences.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kaish_kernel.errors import KaishRuntimeError
+from kaish_kernel.interpreter.expand import eval_raw_args
+from kaish_kernel.interpreter.redirects import open_redirects
+from kaish_kernel.lang import ast
+from kaish_kernel.scheduler.scatter import (
+    NO_ITEMS_DATA,
+    ScatterError,
+    ScatterGatherRunner,
+    extract_items,
+    format_gather,
+    parse_gather_options,
+    parse_scatter_options,
+)
+from kaish_kernel.scheduler.stage import NO_DATA, BytesInput, CaptureOutput, resolve_data
+from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
+from kaish_kernel.tools.schema import Param, Schema, build_tool_args
+from kaish_kernel.values import to_json
+
+if TYPE_CHECKING:
+    from kaish_kernel.interpreter.executor import IO, Executor
+
+__all__ = ["find_scatter", "run_scatter_pipeline"]
+
+SCATTER_OPTIONS = Schema(
+    name="scatter",
+    summary="fan out",
+    params=(Param("as", "any"), Param("limit", "any"), Param("timeout", "any")),
+)
+GATHER_OPTIONS = Schema(name="gather", summary="fan in", params=(Param("lines"),))
+
+
+def find_scatter(stmt: ast.Pipeline) -> tuple[int, int] | None:
+    """Indexes of the first `scatter` stage and the first `gather` after it."""
+    names = [s.name if isinstance(s, ast.Command) else None for s in stmt.stages]
+    if "scatter" not in names:
+        return None
+    si = names.index("scatter")
+    if "gather" not in names[si + 1 :]:
+        return None
+    return si, names.index("gather", si + 1)
+
+
+def _has_substitution(args: tuple[ast.Arg, ...]) -> bool:
+    def walk(expr: ast.Expr) -> bool:
+        if isinstance(expr, ast.CommandSubst):
+            return True
+        if isinstance(expr, ast.Interpolated):
+            return any(walk(p) for p in expr.parts)
+        if isinstance(expr, ast.VarDefault):
+            return walk(expr.default)
+        return False
+
+    for arg in args:
+        value = getattr(arg, "value", None)
+        if value is not None and walk(value):
+            return True
+    return False
+
+
+def _drop_unset(ex: Executor, args: tuple[ast.Arg, ...]) -> tuple[ast.Arg, ...]:
+    """A bare unset `$VAR` as an option value gives no value (the flag stays bare)."""
+    kept = []
+    for arg in args:
+        if (
+            isinstance(arg, ast.Positional)
+            and isinstance(arg.value, ast.VarRef)
+            and not arg.value.path.segments
+            and not ex.session.scope.has(arg.value.path.name)
+        ):
+            continue
+        kept.append(arg)
+    return tuple(kept)
+
+
+async def _options(ex: Executor, cmd: ast.Command, schema: Schema, io: IO):  # type: ignore[no-untyped-def]
+    if _has_substitution(cmd.args):
+        raise ScatterError(
+            f"{cmd.name}: command substitution is not allowed in {cmd.name} options;"
+            " assign it to a variable first", 1
+        )
+    try:
+        raw = await eval_raw_args(ex, _drop_unset(ex, cmd.args), io, glob=False)
+    except KaishRuntimeError as exc:
+        raise ScatterError(f"{cmd.name}: {exc.message}", 1) from None
+    return build_tool_args(raw, schema)
+
+
+async def _fail(io: IO, message: str, code: int, as_json: bool) -> list[int]:
+    text = message.rstrip("\n")
+    if as_json:
+        await io.stdout.write((to_json({"error": text, "code": code}) + "\n").encode())
+    io.stderr.write(text + "\n")
+    return [code]
+
+
+def _wants_json(stmt: ast.Pipeline, si: int, gi: int) -> bool:
+    for index in (si, gi):
+        stage = stmt.stages[index]
+        assert isinstance(stage, ast.Command)
+        for arg in stage.args:
+            if isinstance(arg, ast.LongFlag) and arg.name == "json":
+                return True
+    return False
+
+
+async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int, gi: int) -> list[int]:
+    from kaish_kernel.interpreter.executor import IO as _IO
+
+    as_json = _wants_json(stmt, si, gi)
+    compound = next((s for s in stmt.stages if not isinstance(s, ast.Command)), None)
+    if compound is not None:
+        kind = type(compound).__name__.lower()
+        return await _fail(
+            io,
+            f"scatter: scatter/gather cannot share a pipeline with a compound stage ({kind});"
+            " run the compound on its own and pipe its output in",
+            2,
+            as_json,
+        )
+    scatter_cmd, gather_cmd = stmt.stages[si], stmt.stages[gi]
+    assert isinstance(scatter_cmd, ast.Command) and isinstance(gather_cmd, ast.Command)
+    try:
+        sbound = await _options(ex, scatter_cmd, SCATTER_OPTIONS, io)
+        gbound = await _options(ex, gather_cmd, GATHER_OPTIONS, io)
+        options = parse_scatter_options(sbound.named, sbound.flags)
+        gather_options = parse_gather_options(gbound.flags)
+    except ScatterError as exc:
+        prefix = "" if exc.code == 1 else "scatter: "
+        return await _fail(io, prefix + exc.message, exc.code, as_json)
+
+    # the item source
+    if si == 0:
+        raw_bytes = await io.stdin.read_all()
+        data = resolve_data(await io.stdin.data())
+    else:
+        capture = CaptureOutput()
+        pre = ast.Pipeline(stmt.stages[:si], span=stmt.span)
+        code = await ex.run_pipeline(pre, io.with_stdout(capture))
+        if code != 0:
+            return [code]
+        raw_bytes = capture.getvalue()
+        data = resolve_data(capture.data) if capture.data is not NO_DATA else NO_DATA
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        if data is NO_DATA:
+            return await _fail(io, f"scatter: input is binary ({len(raw_bytes)} bytes) — decode it to text or JSON first", 2, as_json)
+        text = ""
+    try:
+        items = extract_items(NO_ITEMS_DATA if data is NO_DATA else data, text)
+    except ScatterError as exc:
+        return await _fail(io, exc.message, exc.code, as_json)
+    if not items:
+        return [0]
+
+    segment = stmt.stages[si + 1 : gi]
+
+    async def worker(i: int, item: object, out: CaptureOutput, err: CaptureErrorSink) -> int:
+        from kaish_kernel.interpreter.commands import run_stage_isolated
+
+        fork = ex.fork()
+        fork.session.scope.set(options.as_var, item)
+        worker_io = _IO(BytesInput(b""), out, err)
+        if not segment:
+            return 0
+        try:
+            if len(segment) == 1:
+                return await run_stage_isolated(fork, segment[0], worker_io)
+            return await fork.run_pipeline(ast.Pipeline(segment, span=stmt.span), worker_io)
+        except KaishRuntimeError as exc:
+            err.write(exc.message.rstrip("\n") + "\n")
+            return exc.code
+
+    runner = ScatterGatherRunner(options, progress=ex.session.scatter_progress)
+    result = await runner.run(items, worker)
+    gathered = format_gather(result, gather_options)
+    if gathered.err:
+        io.stderr.write(gathered.err)
+
+    post = stmt.stages[gi + 1 :]
+    target = CaptureOutput() if post else io.stdout
+    redirected = await open_redirects(ex, gather_cmd.redirects, io.with_stdout(target))
+    try:
+        if gathered.text:
+            await redirected.stdout.write(gathered.text.encode("utf-8"))
+        if gathered.data is not NO_ITEMS_DATA:
+            redirected.stdout.set_data(gathered.data, is_value=True)
+    finally:
+        await redirected.close()
+    if not post:
+        return [gathered.code]
+    if gathered.code != 0:
+        return [gathered.code]
+    assert isinstance(target, CaptureOutput)
+    post_stdin = BytesInput(target.getvalue(), target.data)
+    return [await ex.run_pipeline(ast.Pipeline(post, span=stmt.span), _IO(post_stdin, io.stdout, io.stderr))]

@@ -1,0 +1,95 @@
+"""`scatter` and `gather` as plain commands.
+
+Inside `… | scatter … | worker … | gather` the interpreter runs the fan-out
+itself (kaish_kernel/interpreter/scatter_runner.py). These tools are what
+runs when the names appear anywhere else: `scatter` describes the items it
+would fan out over, `gather` passes its input through. Their schemas are
+the documentation `help scatter` shows.
+"""
+
+from __future__ import annotations
+
+from kaish_kernel.scheduler.scatter import (
+    NO_ITEMS_DATA,
+    ScatterError,
+    extract_items,
+    item_label,
+    parse_scatter_options,
+)
+from kaish_kernel.scheduler.stage import NO_DATA
+from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.schema import Param, Schema
+
+__all__ = ["TOOLS"]
+
+
+class Scatter(Tool):
+    schema = Schema(
+        name="scatter",
+        summary="Fan the rest of the pipeline out over items, in parallel (use with gather)",
+        params=(
+            Param("as", "str", help="Variable that holds each item (default ITEM).", metavar="VAR"),
+            Param("limit", "any", help="At most this many workers at once (default 8, max 10000).", metavar="N"),
+            Param("timeout", "any", help="Per-worker time limit: 30, 5s, 500ms, 2m (row code 124).", metavar="DUR"),
+            Param("engine", "str", help="Where workers run: local (default) or dask."),
+            Param("scheduler", "str", help="Dask scheduler address (tcp://host:8786)."),
+        ),
+        usage="… | scatter [--as VAR] [--limit N] [--timeout DUR] | worker … | gather [--json|--lines]",
+        description=(
+            "Items come from the previous stage: a typed list keeps its elements' types"
+            " (records stay records), text gives one string item per non-blank line."
+            " Each worker runs the stages between scatter and gather in its own snapshot"
+            " of the session with VAR bound to its item; rows come out in item order:"
+            ' {"i","item","ok","code","out","err"} plus "data" and "timed_out" when set.'
+            " gather exits 123 when any worker failed."
+        ),
+        examples=(
+            ("Probe hosts, 8 at a time", 'cat hosts.txt | scatter --as H --limit 8 | ping -c1 "$H" | gather'),
+            ("Typed items", "seq 1 5 | scatter | echo $((ITEM * 2)) | gather --json"),
+            ("Retry the failures", "for r in $(… | gather); do if [[ ${r[ok]} == false ]]; then …; fi; done"),
+        ),
+        json_output=True,
+        category="parallel",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        try:
+            options = parse_scatter_options(ctx.args.named, ctx.args.flags)
+        except ScatterError as exc:
+            return ctx.error(exc.message, exc.code)
+        raw = await ctx.stdin.read_all()
+        data = await ctx.stdin.data()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return ctx.error(f"input is binary ({len(raw)} bytes) — decode it to text or JSON first", 2)
+        try:
+            items = extract_items(NO_ITEMS_DATA if data is NO_DATA else data, text)
+        except ScatterError as exc:
+            ctx.stderr.write(exc.message + "\n")
+            return exc.code
+        if not items:
+            return 0
+        header = f"scatter: {len(items)} items (as=${options.as_var}, limit={options.limit})\n"
+        await ctx.write_text(header + "\n".join(item_label(i) for i in items))
+        return 0
+
+
+class Gather(Tool):
+    schema = Schema(
+        name="gather",
+        summary="Collect the rows of a scatter fan-out (JSONL by default)",
+        params=(Param("lines", help="Print each worker's output instead of rows; fails if any worker failed."),),
+        usage="… | scatter … | worker … | gather [--json | --lines]",
+        description="Outside a scatter pipeline, gather passes its input through unchanged.",
+        json_output=True,
+        category="parallel",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        while chunk := await ctx.stdin.read():
+            await ctx.stdout.write(chunk)
+        return 0
+
+
+TOOLS = (Scatter, Gather)
