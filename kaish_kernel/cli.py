@@ -116,6 +116,17 @@ async def _repl() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point. When run as the `kaish` program, exit without waiting for
+    helper threads: a thread blocked reading a terminal must not hold the exit."""
+    code = _main(argv)
+    if argv is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "install":
         from kaish_kernel.jupyter.install import main as install_main

@@ -79,7 +79,7 @@ class Param:
     def spellings(self) -> list[str]:
         out = [f"-{self.short}"] if self.short else []
         out.append(f"--{self.name}")
-        out.extend(f"--{a}" for a in self.aliases)
+        out.extend(f"-{a}" if len(a.lstrip("-")) == 1 else f"--{a.lstrip('-')}" for a in self.aliases)
         return out
 
 
