@@ -238,6 +238,14 @@ class KaishKernel(Kernel):
         cell_meta: dict[str, Any] | None = None,
         cell_id: str | None = None,
     ) -> dict[str, Any]:
+        try:
+            return await self._execute(code, silent, store_history, allow_stdin)
+        except Exception as exc:  # a kernel bug: still answer, or the front end waits forever
+            self.log.exception("execute_request failed")
+            content = error_content("InternalError", f"{type(exc).__name__}: {exc}", [])
+            return self._error(content, self.get_parent("shell"), self.execution_count, silent)
+
+    async def _execute(self, code: str, silent: bool, store_history: bool, allow_stdin: bool) -> dict[str, Any]:
         count = self.execution_count
         parent = self.get_parent("shell")
         ident = self._get_shell_context_var(self._shell_parent_ident)
@@ -472,12 +480,25 @@ class KaishKernel(Kernel):
 
     # -- introspection -------------------------------------------------------------
     async def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:  # type: ignore[override]
-        return complete(self.kaish, code, len(code) if cursor_pos is None else cursor_pos)
+        pos = self._cursor(code, cursor_pos)
+        try:
+            return complete(self.kaish, code, pos)
+        except Exception:  # a completion bug must not cost the user the kernel
+            self.log.exception("complete_request failed")
+            return {"status": "ok", "matches": [], "cursor_start": pos, "cursor_end": pos, "metadata": {}}
 
     async def do_inspect(  # type: ignore[override]
         self, code: str, cursor_pos: int | None, detail_level: int = 0, omit_sections: Any = ()
     ) -> dict[str, Any]:
-        return inspect(self.kaish, code, len(code) if cursor_pos is None else cursor_pos)
+        try:
+            return inspect(self.kaish, code, self._cursor(code, cursor_pos))
+        except Exception:
+            self.log.exception("inspect_request failed")
+            return {"status": "ok", "found": False, "data": {}, "metadata": {}}
+
+    @staticmethod
+    def _cursor(code: str, cursor_pos: int | None) -> int:
+        return len(code) if cursor_pos is None else min(max(int(cursor_pos), 0), len(code))
 
     async def do_is_complete(self, code: str) -> dict[str, Any]:  # type: ignore[override]
         try:
