@@ -38,7 +38,6 @@ from kaish_kernel.values import Value, ValueError_, coerce_text, display, from_j
 
 __all__ = ["TOOLS", "Jq", "check_filter"]
 
-_CHUNK: Final = 64 * 1024
 _MAX_KEPT: Final = 256 * 1024 * 1024  # result text kept for the typed value
 _QUEUED_CHUNKS: Final = 4
 _MANUAL: Final = "check the filter syntax: https://jqlang.org/manual/"
@@ -127,54 +126,62 @@ class _Channel:
 
 
 class _Collector:
-    """Worker-side result handling: batches output, keeps results for the value."""
+    """The sink the engine prints into: forwards chunks, keeps results for the value."""
 
-    def __init__(self, channel: _Channel, *, newline: bool, keep: bool, stream: bool) -> None:
+    def __init__(self, channel: _Channel, *, stream: bool) -> None:
         self._channel = channel
-        self._newline = newline
         self._stream = stream
-        self._buffer: list[bytes] = []
-        self._size = 0
-        self.kept: list[tuple[bytes, bool]] | None = [] if keep else None
+        self.keeping = True
         self._kept_size = 0
+        self._json: list[bytes] = []  # chunks that are streams of JSON documents
+        self._texts: list[bytes] = []  # per-result texts (raw output)
+        self._raws: list[bool] = []
 
-    def on_result(self, text: bytes, is_raw: bool) -> bool:
-        if self.kept is not None:
-            self._kept_size += len(text)
-            if self._kept_size > _MAX_KEPT and self._stream:
-                self.kept = None  # too big to keep as a value; the text still flows
+    def output(self, chunk: engine.Chunk) -> bool:
+        if self.keeping:
+            self._kept_size += len(chunk.data)
+            if self._stream and self._kept_size > _MAX_KEPT:
+                self.keeping = False  # too big to keep as a value; the text still flows
+                self._json, self._texts, self._raws = [], [], []
+            elif chunk.texts is None:
+                self._json.append(chunk.data)
             else:
-                self.kept.append((text, is_raw))
-        if not self._stream:
+                self._texts.extend(chunk.texts)
+                self._raws.extend(chunk.raws or ())
+        if not self._stream or not chunk.data:
             return True
-        self._buffer.append(text)
-        self._size += len(text) + 1
-        if self._newline:
-            self._buffer.append(b"\n")
-        if self._size >= _CHUNK:
-            return self.flush()
-        return True
+        return self._channel.put(chunk.data)
 
-    def on_stderr(self, data: bytes) -> None:
-        self.flush()
+    def error(self, data: bytes) -> None:
         self._channel.put_error(data)
 
-    def flush(self) -> bool:
-        if not self._buffer:
-            return True
-        chunk = b"".join(self._buffer)
-        self._buffer.clear()
-        self._size = 0
-        return self._channel.put(chunk)
+    def value(self) -> Value:
+        """The results as a value: one result is itself, several are a list."""
+        if self._json:
+            results = _json_documents(b"".join(self._json))
+        else:
+            results = [
+                text.decode("utf-8", "replace") if raw else json.loads(text)
+                for text, raw in zip(self._texts, self._raws, strict=True)
+            ]
+        return results[0] if len(results) == 1 else results
 
 
-def _result_value(kept: list[tuple[bytes, bool]]) -> Value:
-    def one(text: bytes, is_raw: bool) -> Value:
-        return text.decode("utf-8", "replace") if is_raw else json.loads(text)
+_SPACE_RE: Final = re.compile(r"\s*")
 
-    if len(kept) == 1:
-        return one(*kept[0])
-    return [one(text, is_raw) for text, is_raw in kept]
+
+def _json_documents(data: bytes) -> list[Value]:
+    """Every JSON document in printed jq output, in order."""
+    text = data.decode("utf-8")
+    decode = json.JSONDecoder().raw_decode
+    skip = _SPACE_RE.match
+    documents: list[Value] = []
+    index = skip(text, 0).end()  # type: ignore[union-attr]
+    while index < len(text):
+        value, index = decode(text, index)
+        documents.append(value)
+        index = skip(text, index).end()  # type: ignore[union-attr]
+    return documents
 
 
 class Jq(Tool):
@@ -303,18 +310,12 @@ class Jq(Tool):
     ) -> int:
         as_json = ctx.args.json
         channel = _Channel(asyncio.get_running_loop())
-        collector = _Collector(
-            channel, newline=not style.join, keep=True, stream=not as_json
-        )
+        collector = _Collector(channel, stream=not as_json)
 
         def work() -> None:
             try:
                 program = engine.compile_program(source, names, arguments.decode("utf-8"))
-                outcome: object = program.run(
-                    feeds, arguments, style, collector.on_result, collector.on_stderr,
-                    channel.control,
-                )
-                collector.flush()
+                outcome: object = program.run(feeds, arguments, style, collector, channel.control)
             except BaseException as exc:  # reported on the loop side
                 outcome = exc
             channel.finish(outcome)
@@ -353,13 +354,11 @@ class Jq(Tool):
         if isinstance(outcome, BaseException):
             raise outcome
         assert isinstance(outcome, engine.RunOutcome)
-        kept = collector.kept
-        if outcome.results and kept is not None:
+        if outcome.results and collector.keeping:
             if ctx.args.json:
-                value = _result_value(kept)
-                await ctx.emit_value(value)
+                await ctx.emit_value(collector.value())
             else:
-                ctx.stdout.set_data(LazyData(lambda: _result_value(kept)), is_value=True)
+                ctx.stdout.set_data(LazyData(collector.value), is_value=True)
         if outcome.halted:
             if outcome.error:
                 ctx.stderr.write(outcome.error)
