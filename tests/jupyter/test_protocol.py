@@ -34,3 +34,8 @@ class KaishKernelProtocolTests(jupyter_kernel_test.KernelTests):
 
     supported_history_operations = ("tail", "range", "search")
     code_history_pattern = "seq --json 1 3"
+
+
+class KaishIopubWelcomeTests(jupyter_kernel_test.IopubWelcomeTests):
+    kernel_name = KERNEL_NAME
+    support_iopub_welcome = True  # ipykernel 7's XPUB iopub greets each subscriber
