@@ -15,6 +15,7 @@ from kaish_kernel.scheduler.stage import NO_DATA, BytesInput, CaptureOutput, Laz
 from kaish_kernel.shell import Shell
 from kaish_kernel.tools.base import ToolContext
 from kaish_kernel.tools.builtins import _jq_engine as engine
+from kaish_kernel.tools.builtins import _jq_lib as clib
 from kaish_kernel.tools.builtins.jq import Jq, check_filter
 from kaish_kernel.tools.schema import bind
 from tests.tool_harness import ErrorBuffer, FakeShell, ToolRun, run_tool, word_to_raw
@@ -31,6 +32,14 @@ def typed(value: Any) -> BytesInput:
 
 def data_of(run: ToolRun) -> Any:
     return run.data.resolve() if isinstance(run.data, LazyData) else run.data
+
+
+@pytest.fixture(params=["memstream", "per-result"])
+def printing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of printing JSON results: into a C memory stream, or one by one."""
+    if request.param == "per-result":
+        monkeypatch.setattr(clib.load(), "libc", None)
+    return str(request.param)
 
 
 # -- output formatting -------------------------------------------------------------
@@ -59,7 +68,9 @@ def data_of(run: ToolRun) -> Any:
         ((".[]",), b"[]", b""),
     ],
 )
-def test_output_is_formatted_like_jq(words: tuple[Any, ...], stdin: bytes, out: bytes) -> None:
+def test_output_is_formatted_like_jq(
+    words: tuple[Any, ...], stdin: bytes, out: bytes, printing: str
+) -> None:
     run = jq(*words, stdin=stdin)
     assert (run.code, run.stdout, run.stderr) == (0, out, "")
 
@@ -82,7 +93,9 @@ def test_output_is_formatted_like_jq(words: tuple[Any, ...], stdin: bytes, out: 
         ('{"x1.0": 2.0}', b'{"x1.0":2}'),
     ],
 )
-def test_numbers_print_as_jq_prints_computed_numbers(source: str, out: bytes) -> None:
+def test_numbers_print_as_jq_prints_computed_numbers(
+    source: str, out: bytes, printing: str
+) -> None:
     run = jq("-cn", source)
     assert (run.code, run.stdout) == (0, out + b"\n")
 
@@ -358,7 +371,7 @@ def test_one_result_is_the_value() -> None:
     assert data_of(jq("-r", ".name", stdin=b'{"name":"Alice"}')) == "Alice"
 
 
-def test_several_results_are_a_list() -> None:
+def test_several_results_are_a_list(printing: str) -> None:
     assert data_of(jq("-r", ".[]", stdin=b'["a","b","c"]')) == ["a", "b", "c"]
     assert data_of(jq("-c", ".[]", stdin=b"[1,[2],{}]")) == [1, [2], {}]
 
@@ -420,7 +433,40 @@ def test_cancelling_halts_a_filter_that_computes_without_output() -> None:
     _wait_for_workers()
 
 
-def test_large_output_streams_in_order() -> None:
+class _Chunks:
+    def __init__(self) -> None:
+        self.chunks: list[engine.Chunk] = []
+
+    def output(self, chunk: engine.Chunk) -> bool:
+        self.chunks.append(chunk)
+        return True
+
+    def error(self, data: bytes) -> None:
+        raise AssertionError(data)
+
+
+def test_the_first_result_is_not_held_back(printing: str) -> None:
+    program = engine.compile_program("1, ([range(200000)] | length | empty), 2")
+    sink = _Chunks()
+    outcome = program.run(
+        [engine.Feed("null")], b'{"ARGS":{}}', engine.DumpStyle(), sink, engine.RunControl()
+    )
+    assert outcome.results == 2
+    assert [c.data for c in sink.chunks] == [b"1\n", b"2\n"]
+
+
+def test_chunks_end_on_result_boundaries(printing: str) -> None:
+    program = engine.compile_program(".[]")
+    sink = _Chunks()
+    data = json.dumps([{"k": "v" * 100, "n": 1.50}] * 3000).encode()
+    engine_style = engine.DumpStyle(compact=True)
+    program.run([engine.Feed("json", data)], b'{"ARGS":{}}', engine_style, sink, engine.RunControl())
+    assert len(sink.chunks) > 2
+    for chunk in sink.chunks:
+        assert chunk.data.endswith(b"}\n") and b"1.50" not in chunk.data
+
+
+def test_large_output_streams_in_order(printing: str) -> None:
     run = jq("-c", ".[]", stdin=json.dumps(list(range(100_000))).encode())
     assert run.stdout == "".join(f"{i}\n" for i in range(100_000)).encode()
     assert data_of(run) == list(range(100_000))
