@@ -108,7 +108,9 @@ class StreamCoalescer:
         self._clock = clock  # time and timers are injectable, so tests need not sleep
         self._call_later = call_later
         self._decoders: dict[str, codecs.IncrementalDecoder] = {}
-        self._pending: list[list[str]] = []  # [name, text] segments, in order
+        # (name, text pieces) runs in arrival order; pieces are joined only when
+        # sent, so many small writes cost O(total), not O(total²)
+        self._pending: list[tuple[str, list[str]]] = []
         self._pending_chars = 0
         self._last_flush: float | None = None
         self._timer: Any = None  # a handle with cancel()
@@ -159,9 +161,9 @@ class StreamCoalescer:
         if not text:
             return
         if self._pending and self._pending[-1][0] == name:
-            self._pending[-1][1] += text
+            self._pending[-1][1].append(text)
         else:
-            self._pending.append([name, text])
+            self._pending.append((name, [text]))
         self._pending_chars += len(text)
         if self._pending_chars >= self._max_pending:
             self.flush()
@@ -236,8 +238,8 @@ class StreamCoalescer:
             return
         segments, self._pending, self._pending_chars = self._pending, [], 0
         self._last_flush = self._clock()
-        for name, text in segments:
-            self._send("stream", {"name": name, "text": text}, self.parent)
+        for name, pieces in segments:
+            self._send("stream", {"name": name, "text": "".join(pieces)}, self.parent)
 
     def settle(self) -> None:
         """Decode what the decoders still hold (the producer has finished)."""
@@ -249,7 +251,7 @@ class StreamCoalescer:
         """Forget unsent text of stream `name` (the kernel reports it another way)."""
         kept = [seg for seg in self._pending if seg[0] != name]
         self._pending = kept
-        self._pending_chars = sum(len(t) for _, t in kept)
+        self._pending_chars = sum(len(t) for _, pieces in kept for t in pieces)
 
     def drop_trailing(self, name: str, candidates: list[str]) -> bool:
         """Remove a trailing unsent `candidate` (plus newline) from stream `name`.
@@ -259,33 +261,37 @@ class StreamCoalescer:
         self.settle()
         if not self._pending or self._pending[-1][0] != name:
             return False
-        text = self._pending[-1][1]
+        text = self._last_text()
         for candidate in candidates:
             for tail in (candidate + "\n", candidate):
                 if text.endswith(tail):
-                    rest = text[: len(text) - len(tail)]
-                    self._pending_chars -= len(tail)
-                    if rest:
-                        self._pending[-1][1] = rest
-                    else:
-                        self._pending.pop()
+                    self._set_last_text(text[: len(text) - len(tail)])
                     return True
         return False
+
+    def _last_text(self) -> str:
+        pieces = self._pending[-1][1]
+        if len(pieces) > 1:
+            pieces[:] = ["".join(pieces)]
+        return pieces[0]
+
+    def _set_last_text(self, text: str) -> None:
+        self._pending_chars -= len(self._pending[-1][1][0]) - len(text)
+        if text:
+            self._pending[-1][1][:] = [text]
+        else:
+            self._pending.pop()
 
     def take_partial_line(self) -> str:
         """Take an unfinished last line (a `read -p` prompt) out of the pending text."""
         self.settle()
         if not self._pending:
             return ""
-        text = self._pending[-1][1]
+        text = self._last_text()
         if text.endswith("\n"):
             return ""
         head, newline, line = text.rpartition("\n")
-        if newline:
-            self._pending[-1][1] = head + newline
-        else:
-            self._pending.pop()
-        self._pending_chars -= len(line)
+        self._set_last_text(head + newline)
         return line
 
     def close(self) -> None:

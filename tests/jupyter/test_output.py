@@ -247,3 +247,16 @@ def test_progress_line_is_throttled_and_finalised_in_place() -> None:
     assert {c["transient"]["display_id"] for _, c, _ in rec.sent} == {"p-1"}
     assert rec.sent[0][1]["data"]["text/plain"] == "scatter: 0/10 done · 4 running"
     assert rec.sent[-1][1]["data"]["text/plain"] == "scatter: 9/10 done · 1 failed"
+
+
+def test_many_small_writes_cost_linear_time() -> None:
+    import time
+
+    rec, fake = Recorder(), FakeTime()
+    out = coalescer(rec, fake, max_pending=1 << 30, limit=0)
+    start = time.process_time()
+    for _ in range(200_000):
+        out.write_stdout(b"0123456789")  # 2 MB pending before one flush
+    out.close()
+    assert time.process_time() - start < 5
+    assert sum(len(text) for _, text in rec.streams()) == 2_000_000
