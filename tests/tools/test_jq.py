@@ -275,6 +275,19 @@ def test_arg_and_argjson_bind_variables(words: tuple[Any, ...], out: bytes) -> N
     assert (run.code, run.stdout, run.stderr) == (0, out, "")
 
 
+def test_env_is_the_exported_environment_and_files_bind(tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("hello\n")
+    (tmp_path / "s.json").write_text('1 {"a":2}\n[3]')
+    shell = FakeShell(cwd_path=str(tmp_path), vars={"FOO": "bar", "X": "x"}, exported={"FOO"})
+    assert jq("-n", "-c", "$ENV", shell=shell).stdout == b'{"FOO":"bar"}\n'
+    assert jq("-n", "env.FOO, env.X", shell=shell).stdout == b'"bar"\nnull\n'
+    assert jq("-n", "--rawfile", "t", "r.txt", "$t", shell=shell).stdout == b'"hello\\n"\n'
+    slurped = jq("-n", "-c", "--slurpfile", "s", "s.json", "$s", shell=shell)
+    assert slurped.stdout == b'[1,{"a":2},[3]]\n'
+    missing = jq("-n", "--rawfile", "t", "nope", "$t", shell=shell)
+    assert missing.code == 1 and "--rawfile t: nope: not found" in missing.stderr
+
+
 def test_variables_work_with_piped_input() -> None:
     run = jq("--arg", "x", "!", ".foo | tostring + $x", stdin=b'{"foo":1}')
     assert run.stdout == b'"1!"\n'

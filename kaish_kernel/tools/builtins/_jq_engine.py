@@ -17,7 +17,8 @@ Invariants:
   (filter, variable names): `--arg` values are not baked into the program
   but arrive beside the input (`[doc, {vars}]`, destructured by a one-line
   prelude on the filter's own first line), so `jq --arg v $x F` in a loop
-  compiles F once. Compiling costs tens of milliseconds; running, microseconds.
+  compiles F once. `$ENV` and `env` are the session's exported variables
+  (what an external command would see), not the Python process's. Compiling costs tens of milliseconds; running, microseconds.
 
 This module knows nothing about kaish streams; `jq.py` feeds it and drains it.
 """
@@ -207,8 +208,10 @@ class Program:
     def _text(self) -> str:
         if not self._wrapped:
             return self.source
-        fields = ", ".join(f"${n}" for n in (*self.names, "ARGS"))
-        return f". as [${_DOC_VAR}, {{{fields}}}] | ${_DOC_VAR} | {self.source}"
+        fields = ", ".join(f"${n}" for n in (*self.names, "ARGS", "ENV"))
+        return (
+            f". as [${_DOC_VAR}, {{{fields}}}] | def env: $ENV; ${_DOC_VAR} | {self.source}"
+        )
 
     def _acquire(self) -> int:
         with self._lock:
@@ -243,7 +246,7 @@ class Program:
         """Run over each feed in turn; stops at the first error or halt.
 
         `arguments` is the JSON object of named variables (`--arg` and
-        friends, plus `ARGS`). Raises JqInputError for unusable input.
+        friends, plus `ARGS` and `ENV`). Raises JqInputError for unusable input.
         """
         lib, _ = _lib()
         outcome = RunOutcome()

@@ -197,7 +197,8 @@ class Jq(Tool):
             "`$(jq ...)` binds the result as a value: one result is that value,\n"
             "several are a list (so `for x in $(jq -r '.[]')` iterates them).\n"
             "Bind kaish values into the filter with --arg (a string) and --argjson\n"
-            "(JSON text, or a typed value as is)."
+            "(JSON text, or a typed value as is). $ENV and env are the exported\n"
+            "variables."
         ),
         params=(
             Param("raw-output", short="r", aliases=("raw",),
@@ -222,6 +223,10 @@ class Jq(Tool):
                   help="Bind $name to the string value (repeatable)"),
             Param("argjson", type="any", repeatable=True, consumes=2, metavar="name json",
                   help="Bind $name to a JSON value (repeatable)"),
+            Param("rawfile", type="any", repeatable=True, consumes=2, metavar="name file",
+                  help="Bind $name to the text of a file"),
+            Param("slurpfile", type="any", repeatable=True, consumes=2, metavar="name file",
+                  help="Bind $name to the list of JSON documents in a file"),
             Param("path", type="str", metavar="file", help="Read this file instead of stdin"),
             Param("filter", type="any", positional=True, required=True,
                   help="The jq filter"),
@@ -248,9 +253,16 @@ class Jq(Tool):
         if args.get("path"):
             files.insert(0, args.get("path"))
         try:
-            names, arguments = _bindings(args.get("arg") or [], args.get("argjson") or [])
-        except ValueError_ as exc:
+            named = _named_values(
+                ctx, args.get("arg") or [], args.get("argjson") or [],
+                args.get("rawfile") or [], args.get("slurpfile") or [],
+            )
+        except (ValueError_, OSError) as exc:
             return ctx.error(str(exc))
+        names = tuple(named)
+        environment = ctx.shell.exported_env() if ctx.shell is not None else {}
+        variables = {**named, "ARGS": {"positional": [], "named": named}, "ENV": environment}
+        arguments = to_json(variables).encode("utf-8")
         as_json = args.json
         style = engine.DumpStyle(
             raw=args.flag("raw-output") and not as_json,
@@ -384,13 +396,18 @@ def _is_text(ctx: ToolContext, data: bytes, what: str) -> bool:
     return True
 
 
-def _bindings(
-    arg_pairs: list[list[Value]], argjson_pairs: list[list[Value]]
-) -> tuple[tuple[str, ...], bytes]:
-    """Variable names in order, and the JSON object of their values (with $ARGS).
+def _named_values(
+    ctx: ToolContext,
+    arg_pairs: list[list[Value]],
+    argjson_pairs: list[list[Value]],
+    rawfile_pairs: list[list[Value]],
+    slurpfile_pairs: list[list[Value]],
+) -> dict[str, Value]:
+    """The filter's named variables, in the order they were given.
 
     `--arg` values are strings (a number or a collection as kaish prints it);
-    `--argjson` takes JSON text, or a typed value as it is.
+    `--argjson` takes JSON text, or a typed value as it is; `--rawfile` binds
+    a file's text and `--slurpfile` the list of JSON documents in a file.
     """
     named: dict[str, Value] = {}
     for name, value in arg_pairs:
@@ -404,9 +421,19 @@ def _bindings(
                 raise ValueError_(f"--argjson {label}: {exc}") from None
         else:
             named[label] = value
-    arguments = dict(named)
-    arguments["ARGS"] = {"positional": [], "named": named}
-    return tuple(named), to_json(arguments).encode("utf-8")
+    for flag, pairs in (("rawfile", rawfile_pairs), ("slurpfile", slurpfile_pairs)):
+        for name, path in pairs:
+            label, file_name = display(name), display(path)
+            try:
+                data = ctx.shell.vfs.read_bytes(ctx.shell.resolve_path(file_name))
+            except OSError as exc:
+                raise OSError(f"--{flag} {label}: {file_name}: {describe_os_error(exc)}") from None
+            text = coerce_text(data, file_name)
+            try:
+                named[label] = text if flag == "rawfile" else _json_documents(text.encode())
+            except ValueError as exc:
+                raise ValueError_(f"--slurpfile {label}: {file_name}: invalid JSON: {exc}") from None
+    return named
 
 
 TOOLS = (Jq,)
