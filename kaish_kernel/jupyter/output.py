@@ -47,7 +47,7 @@ __all__ = [
     "human_size",
 ]
 
-FIRST_DELAY = 0.02  # a quick cell's whole output goes out as one message
+FIRST_DELAY = 0.01  # a quick cell's whole output goes out as one message
 INTERVAL = 0.05  # then at most this long between flushes
 MAX_PENDING = 1 << 20  # characters: flush at once beyond this
 DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes shown per cell before the cap note
