@@ -229,6 +229,8 @@ class JobManager:
         """
         job = self.register(command)
         job.task = asyncio.get_running_loop().create_task(self._run(job, work), name=f"job-{job.id}")
+        # a task cancelled before its first step never enters _run: finish it here
+        job.task.add_done_callback(lambda task: self.finish(job, 130 if task.cancelled() else 1))
         return job
 
     async def _run(self, job: Job, work: Callable[[Job], Coroutine[Any, Any, int]]) -> None:
