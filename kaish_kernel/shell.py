@@ -192,6 +192,11 @@ class Shell:
             out.append(("--help", "Show this tool's help."))
         return out
 
+    def set_scatter_progress(self, callback: Callable[[Any], None] | None) -> None:
+        """Where scatter reports progress (a ScatterProgress: total, done, failed,
+        running) as workers start and finish; the notebook draws a live line."""
+        self.session.scatter_progress = callback
+
     def is_complete(self, source: str) -> tuple[str, str]:
         """("complete" | "incomplete" | "invalid", indent), from the real parser."""
         from kaish_kernel.lang.parser import is_complete

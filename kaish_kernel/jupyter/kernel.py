@@ -8,6 +8,7 @@
                                                          in the cell that started the job
     SIGINT (signal mode) ─┐
     interrupt_request ────┴──► cancel the cell task; again after 0.5 s (TERM → KILL at once)
+    scatter progress ──► ProgressView: one display_id'd line per scatter, in its cell
     shutdown_request ────────► cancel the cell, Shell.close() (every job's process group),
                                then any child process group left, /v/cells removed
 
@@ -29,8 +30,8 @@ What a cell's reply means (the convention; the README should repeat it):
 
 Output is capped per cell (KAISH_OUTPUT_LIMIT bytes, env or a kaish variable,
 `0` for no cap; suffixes K/M/G); the full text of a capped cell is readable at
-/v/cells/N/stdout. The scatter progress line (issue 6 item 5) is ready in
-`progress_view` / output.ProgressView; scatter itself is not built yet.
+/v/cells/N/stdout. A scatter shows a live progress line (done / failed /
+running / total) in its cell, updated in place and finalised at the end.
 """
 
 from __future__ import annotations
@@ -158,6 +159,7 @@ class KaishKernel(Kernel):
         self.cells = CellOutputStore()
         with contextlib.suppress(Exception):
             self.kaish.vfs.mount(MOUNT, self.cells)
+        self.kaish.set_scatter_progress(self._scatter_progress)
         jobs = self.kaish.jobs
         if jobs is not None:
             jobs.tee_factory = self._job_tee
@@ -167,6 +169,7 @@ class KaishKernel(Kernel):
         self._interrupted = False
         self._views: dict[int, JobView] = {}
         self._progress_count = 0
+        self._progress: dict[int, ProgressView] = {}  # running scatter lines, by cell
         self._announced: set[int] = set()  # jobs whose "[N]" notice the status line replaces
         self._history: list[list[Any]] = []  # [line, input, output text or None]
         self._closed = False
@@ -302,6 +305,9 @@ class KaishKernel(Kernel):
         silent: bool,
         entry: list[Any],
     ) -> dict[str, Any]:
+        progress = self._progress.pop(id(parent), None)
+        if progress is not None:
+            progress.stop()
         if task.cancelled() or self._interrupted:
             out.close()
             return self._error(interrupt_error(), parent, count, silent)
@@ -379,12 +385,7 @@ class KaishKernel(Kernel):
         view.finish(job.status_string, seconds)
 
     def progress_view(self, title: str = "scatter") -> ProgressView | None:
-        """A live progress line in the cell whose task is asking (None outside one).
-
-        The hook for scatter (issue 6 item 5): when scatter lands, the Shell
-        gains a progress factory beside JobManager.tee_factory and the kernel
-        sets it to this method; scatter then calls update(done, failed,
-        running, total) as workers finish and finish(...) at the end."""
+        """A live progress line in the cell whose task is asking (None outside one)."""
         parent = _CELL_PARENT.get()
         if parent is None or self.session is None:
             return None
@@ -392,6 +393,24 @@ class KaishKernel(Kernel):
         return ProgressView(
             self._send, parent, display_id=f"kaish-progress-{self.ident}-{self._progress_count}", title=title
         )
+
+    def _scatter_progress(self, progress: Any) -> None:
+        """Scatter's progress callback: one line per scatter run, finalised when
+        every item is done. `done` counts failures too; the line shows ok/failed."""
+        if progress.total == 0:
+            return
+        key = id(_CELL_PARENT.get())
+        view = self._progress.get(key)
+        if view is None or view.finished:
+            view = self.progress_view()
+            if view is None:
+                return
+            self._progress[key] = view
+        final = progress.done == progress.total and progress.running == 0
+        ok = progress.done - progress.failed
+        view.update(ok, progress.failed, progress.running, progress.total, final=final)
+        if final:
+            self._progress.pop(key, None)
 
     # -- interrupt and shutdown ----------------------------------------------------
     def _interrupt_cell(self) -> None:
@@ -450,6 +469,7 @@ class KaishKernel(Kernel):
 
     def _kill_everything_now(self) -> None:
         """Last resort (SIGTERM, atexit): SIGKILL every job's and child's process group."""
+        self.kaish.set_scatter_progress(self._scatter_progress)
         jobs = self.kaish.jobs
         if jobs is not None:
             with contextlib.suppress(Exception):

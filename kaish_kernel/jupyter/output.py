@@ -383,6 +383,7 @@ class ProgressView:
         self._clock = clock
         self._shown = False
         self._last = 0.0
+        self._counts = (0, 0, 0, 0)  # done, failed, running, total: the latest report
         self.finished = False
 
     def __repr__(self) -> str:
@@ -391,6 +392,7 @@ class ProgressView:
     def update(self, done: int, failed: int, running: int, total: int, *, final: bool = False) -> None:
         if self.finished:
             return
+        self._counts = (done, failed, running, total)
         now = self._clock()
         if self._shown and not final and now - self._last < self._interval:
             return
@@ -406,3 +408,9 @@ class ProgressView:
 
     def finish(self, done: int, failed: int, total: int) -> None:
         self.update(done, failed, 0, total, final=True)
+
+    def stop(self) -> None:
+        """The cell ended first (interrupted): freeze the line at the last counts."""
+        if self._shown and not self.finished:
+            done, failed, _, total = self._counts
+            self.update(done, failed, 0, total, final=True)

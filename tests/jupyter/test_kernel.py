@@ -187,3 +187,17 @@ def test_silent_cells_send_no_output(kernel: KernelHarness) -> None:
     cell = kernel.run("echo quiet; false", silent=True)
     assert cell.reply is not None and cell.reply["status"] == "error"
     assert cell.outputs() == []
+
+
+def test_scatter_shows_a_live_progress_line_finalised_in_place(kernel: KernelHarness) -> None:
+    cell = kernel.run("seq 1 6 | scatter --limit 2 | sleep 0.3 | gather --json")
+    assert cell.reply is not None and cell.reply["status"] == "ok"
+    lines = cell.outputs("display_data", "update_display_data")
+    assert lines and lines[0]["msg_type"] == "display_data"
+    assert {m["content"]["transient"]["display_id"] for m in lines} == {
+        lines[0]["content"]["transient"]["display_id"]
+    }
+    texts = [m["content"]["data"]["text/plain"] for m in lines]
+    assert any("running" in t for t in texts[:-1]), texts
+    assert texts[-1] == "scatter: 6/6 done"
+    assert len(lines) <= 12  # throttled, not one message per worker event

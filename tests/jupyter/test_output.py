@@ -260,3 +260,14 @@ def test_many_small_writes_cost_linear_time() -> None:
     out.close()
     assert time.process_time() - start < 5
     assert sum(len(text) for _, text in rec.streams()) == 2_000_000
+
+
+def test_an_interrupted_progress_line_is_frozen_at_its_last_counts() -> None:
+    rec, fake = Recorder(), FakeTime()
+    view = ProgressView(rec, PARENT, display_id="p-2", clock=fake.clock)
+    view.update(3, 1, 2, 10)
+    view.stop()
+    view.stop()
+    assert [t for t, _, _ in rec.sent] == ["display_data", "update_display_data"]
+    assert rec.sent[-1][1]["data"]["text/plain"] == "scatter: 3/10 done · 1 failed"
+    assert view.finished
