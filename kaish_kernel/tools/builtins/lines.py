@@ -7,6 +7,7 @@
     cut   streams line by line; also offers its output lines as a typed list
           (`cut -f1 f | jq length` sees strings, not text)
     tr    streams chunk by chunk; pure-ASCII chunks go through `bytes.translate`
+          (sets and the compiled transform live in `_tr_sets`)
 
 All four are text tools: input that is not UTF-8 is refused, never mangled.
 """
@@ -39,6 +40,7 @@ from kaish_kernel.tools.builtins._textio import (
     operand_names,
     split_lines,
 )
+from kaish_kernel.tools.builtins._tr_sets import TrPlan, expand_set
 from kaish_kernel.tools.schema import Param, Schema, UsageError
 
 __all__ = ["TOOLS", "Cut", "Sort", "Tr", "Uniq"]
@@ -577,161 +579,6 @@ def _as_strings(kept: list[bytes]) -> list[str]:
 
 # ---------------------------------------------------------------- tr
 
-_ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
-_CLASSES: Final = {
-    "alpha": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "lower": "abcdefghijklmnopqrstuvwxyz",
-    "digit": "0123456789",
-    "alnum": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-    "space": " \t\n\r\v\f",
-    "blank": " \t",
-    "punct": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
-    "xdigit": "0123456789ABCDEFabcdef",
-    "cntrl": "".join(map(chr, range(32))) + "\x7f",
-}
-_OCTAL: Final = re.compile(r"[0-7]{1,3}")
-
-
-def unescape_set(spec: str) -> str:
-    """C-style escapes in a tr set: \\n \\t \\\\ ..., and \\NNN octal."""
-    out: list[str] = []
-    i, n = 0, len(spec)
-    while i < n:
-        c = spec[i]
-        if c != "\\" or i + 1 == n:
-            out.append(c)
-            i += 1
-            continue
-        nxt = spec[i + 1]
-        if nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-            continue
-        m = _OCTAL.match(spec, i + 1)
-        if m:
-            out.append(chr(int(m.group(), 8)))
-            i = m.end()
-            continue
-        out.append("\\" + nxt)  # unknown escapes stay as written
-        i += 2
-    return "".join(out)
-
-
-def expand_set(spec: str) -> list[str]:
-    """A tr set as its characters in order: escapes, ranges a-z, classes [:digit:]."""
-    text = unescape_set(spec)
-    chars: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "[" and text.startswith(":", i + 1):
-            end = text.find(":", i + 2)
-            name = text[i + 2 : end] if end >= 0 else text[i + 2 :]
-            chars.extend(_CLASSES.get(name, ""))
-            i = n if end < 0 else end + (2 if text.startswith("]", end + 1) else 1)
-            continue
-        if i + 1 < n and text[i + 1] == "-":
-            if i + 2 < n:
-                lo, hi = ord(c), ord(text[i + 2])
-                chars.extend(chr(x) for x in range(lo, hi + 1))
-                i += 3
-            else:
-                chars.extend((c, "-"))
-                i += 2
-            continue
-        chars.append(c)
-        i += 1
-    return chars
-
-
-def _class_regex(chars: set[str], negate: bool) -> str:
-    """A regex class matching one of `chars` (or, negated, anything else)."""
-    body = "".join(re.escape(c) for c in sorted(chars))
-    if not body:
-        return "(?s:.)" if negate else "(?!)"
-    return f"[{'^' if negate else ''}{body}]"
-
-
-class _TrPlan:
-    """One tr invocation compiled: a str transform plus an ASCII bytes shortcut."""
-
-    def __init__(self, set1: list[str], set2: list[str] | None, delete: bool, squeeze: bool,
-                 complement: bool) -> None:
-        members = set(set1)
-        self.ascii: Callable[[bytes], bytes] | None = None
-        self.text: Callable[[str], str]
-        squeeze_chars: set[str] | None = None
-        squeeze_negate = False
-        if delete:
-            if complement:
-                pattern = re.compile(_class_regex(members, negate=True))
-                self.text = functools.partial(pattern.sub, "")
-                self.ascii = _bytes_delete(bytes(b for b in range(128) if chr(b) not in members))
-            else:
-                table: dict[int, str | None] = {ord(c): None for c in members}
-                self.text = _str_map(table)
-                if all(ord(c) < 128 for c in members):
-                    self.ascii = _bytes_delete(bytes(ord(c) for c in members))
-        elif set2 is not None:
-            if complement:
-                fill = set2[-1] if set2 else None
-                if fill is None:
-                    self.text = _identity
-                else:
-                    pattern = re.compile(_class_regex(members, negate=True))
-                    self.text = functools.partial(pattern.sub, lambda _m: fill)
-                    if fill.isascii() and all(ord(c) < 128 for c in members):
-                        self.ascii = _bytes_map(
-                            bytes(ord(fill) if chr(b) not in members else b for b in range(256))
-                        )
-                    squeeze_chars = {fill}
-            else:
-                mapping: dict[int, str] = {}
-                for pos, c in enumerate(set1):
-                    if ord(c) not in mapping and set2:
-                        mapping[ord(c)] = set2[pos] if pos < len(set2) else set2[-1]
-                self.text = _str_map(mapping)
-                if all(k < 128 and v.isascii() for k, v in mapping.items()):
-                    raw = bytearray(range(256))
-                    for k, v in mapping.items():
-                        raw[k] = ord(v)
-                    self.ascii = _bytes_map(bytes(raw))
-                squeeze_chars = set(set2)
-        else:
-            self.text = _identity
-            self.ascii = _identity_bytes
-            squeeze_chars, squeeze_negate = members, complement
-        self.squeeze_text: re.Pattern[str] | None = None
-        self.squeeze_bytes: re.Pattern[bytes] | None = None
-        self.squeezable: Callable[[str], bool] = lambda _c: False
-        if squeeze and squeeze_chars is not None:
-            chosen, negate = squeeze_chars, squeeze_negate
-            self.squeeze_text = re.compile(f"({_class_regex(chosen, negate)})\\1+")
-            ascii_chars = {c for c in chosen if c.isascii()}
-            self.squeeze_bytes = re.compile(f"({_class_regex(ascii_chars, negate)})\\1+".encode())
-            self.squeezable = lambda c: (c in chosen) != negate
-
-
-def _identity(text: str) -> str:
-    return text
-
-
-def _identity_bytes(data: bytes) -> bytes:
-    return data
-
-
-def _str_map(table: dict[int, str | None] | dict[int, str]) -> Callable[[str], str]:
-    return lambda text: text.translate(table)
-
-
-def _bytes_map(table: bytes) -> Callable[[bytes], bytes]:
-    return lambda data: data.translate(table)
-
-
-def _bytes_delete(drop: bytes) -> Callable[[bytes], bytes]:
-    return lambda data: data.translate(None, drop)
-
 
 class Tr(TextTool):
     """Translates, deletes or squeezes characters of stdin, chunk by chunk."""
@@ -772,7 +619,7 @@ class Tr(TextTool):
         delete, squeeze = args.flag("delete"), args.flag("squeeze")
         if not delete and not squeeze and set2 is None:
             return ctx.error("SET2 required for translation")
-        plan = _TrPlan(
+        plan = TrPlan(
             expand_set(set1), expand_set(set2) if set2 is not None else None,
             delete, squeeze, args.flag("complement"),
         )
@@ -785,7 +632,7 @@ class Tr(TextTool):
             if plan.ascii is not None and not pending and chunk.isascii():
                 data = plan.ascii(chunk)
                 if plan.squeeze_bytes is not None:
-                    data = plan.squeeze_bytes.sub(rb"\1", data)
+                    data = plan.squeeze_bytes(data)
                     if last and data[:1] == last.encode() and plan.squeezable(last):
                         data = data.lstrip(data[:1])
                 if data:
@@ -797,7 +644,7 @@ class Tr(TextTool):
                     raise NotText(STDIN_NAME, offset - len(pending) + exc.start) from None
                 text = plan.text(text)
                 if plan.squeeze_text is not None:
-                    text = plan.squeeze_text.sub(r"\1", text)
+                    text = plan.squeeze_text(text)
                     if last and text[:1] == last and plan.squeezable(last):
                         text = text.lstrip(last)
                 if text:
