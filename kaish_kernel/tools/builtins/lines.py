@@ -1,10 +1,11 @@
 """Line-transforming builtins: sort, uniq, cut, tr.
 
-    sort  needs every line before it can print one; sorts UTF-8 bytes, which
-          orders exactly like code points
+    sort  needs every line before it can print one; sorts decoded text by
+          code point (the same order as UTF-8 bytes), keys computed in bulk
     uniq  streams: adjacent groups are counted block by block, and a group
           that runs across a block edge is carried over
-    cut   streams line by line; also offers its output lines as a typed list
+    cut   streams block by block (one regex pass for a single field range);
+          also offers its output lines as a typed list
           (`cut -f1 f | jq length` sees strings, not text)
     tr    streams chunk by chunk; pure-ASCII chunks go through `bytes.translate`
           (sets and the compiled transform live in `_tr_sets`)
