@@ -14,7 +14,9 @@ measure on a busy machine. Outputs are compared byte for byte. `kaish -c true`
 is timed too, so the fixed start-up cost can be told apart.
 
 The jq CLI comes from Debian (`apt-get install -y jq`), installed here if
-missing. `--in-process` times the jq builtin directly (no CLI, no pipeline),
+missing. kaish uses the `jq` package's libjq, which that package compiles
+without optimisation; `KAISH_LIBJQ=/usr/lib/x86_64-linux-gnu/libjq.so.1
+python bench/json.py` measures kaish on the distribution's build instead. `--in-process` times the jq builtin directly (no CLI, no pipeline),
 which works even before the kaish CLI exists.
 """
 
@@ -177,6 +179,8 @@ def main() -> None:
         args.in_process = True
 
     print(f"document: {size_mb:.1f} MB, best of {args.repeat}")
+    library = os.environ.get("KAISH_LIBJQ") or "the jq package's own (libjq 1.8, built -O0)"
+    print(f"kaish's libjq: {library}")
     if jq_cli:
         version = subprocess.run([jq_cli, "--version"], capture_output=True, text=True).stdout
         print(f"jq CLI: {jq_cli} ({version.strip()})")
