@@ -41,7 +41,10 @@ __all__ = ["TOOLS", "Jq", "check_filter"]
 _MAX_KEPT: Final = 256 * 1024 * 1024  # result text kept for the typed value
 _QUEUED_CHUNKS: Final = 4
 _MANUAL: Final = "check the filter syntax: https://jqlang.org/manual/"
-_INDEX_ARRAY_RE: Final = re.compile(r'Cannot index array with string \(?"((?:[^"\\]|\\.)*)"\)?')
+# libjq 1.8: `Cannot index array with string ("foo")`; 1.6/1.7: `... with "foo"`
+_INDEX_ARRAY_RE: Final = re.compile(
+    r'Cannot index array with (?:string )?\(?"((?:[^"\\]|\\.)*)"\)?'
+)
 _IDENT_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
