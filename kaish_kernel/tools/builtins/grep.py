@@ -356,6 +356,7 @@ class Grep(TextTool):
     async def _search(self, run: _Run, stream: InputStream, state: _FileState) -> None:
         out = run.out
         line_mode = run.as_json or run.before or run.after
+        numbered = line_mode or run.numbers  # only then are line numbers kept
         state.capped = run.max_count == 0
         async for block in line_blocks(stream):
             if state.capped and not state.after_left:
@@ -370,7 +371,8 @@ class Grep(TextTool):
             if found:
                 await out.write(found.encode("utf-8"))
             state.offset += len(block)
-            state.line += text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+            if numbered:
+                state.line += block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
             await out.flush()
             if state.stop or run.done:
                 break
