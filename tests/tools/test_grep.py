@@ -283,3 +283,17 @@ class _Sink:
 
     def set_data(self, value: object, *, is_value: bool = False) -> None:
         return None
+
+
+def test_quiet_beats_files_beats_count(tree: FakeShell) -> None:
+    (Path(tree.cwd) / "a.txt").write_bytes(b"x\nx\nx\nx\nx\n")
+    (Path(tree.cwd) / "b.txt").write_bytes(b"x\ny\n")
+    assert grep("-qc", "x", "a.txt", "b.txt", shell=tree).stdout == b""
+    assert grep("-qc", "zzz", "a.txt", "b.txt", shell=tree).code == 1
+    assert grep("-lc", "x", "a.txt", "b.txt", shell=tree).stdout == b"a.txt\nb.txt\n"
+    r = grep("-c", "--max-count", 2, "x", "a.txt", "b.txt", shell=tree)
+    assert r.stdout == b"a.txt:2\nb.txt:1\n"
+    r = grep("-c", "zzz", "a.txt", "b.txt", shell=tree)
+    assert (r.code, r.stdout) == (1, b"a.txt:0\nb.txt:0\n")
+    r = grep("-inA1", "MATCH", "f.txt", shell=tree)
+    assert r.stdout == b"3:match me\n4-delta\n5:match me too\n"

@@ -377,11 +377,14 @@ class Grep(TextTool):
             if state.stop or run.done:
                 break
         stream.close()
-        if run.count:
+        if run.quiet:  # -q beats -l, which beats -c
+            return
+        if run.files_only:
+            if state.selected:
+                await out.write(f"{state.label}\n".encode())
+        elif run.count:
             prefix = f"{state.label}:" if run.names else ""
             await out.write(f"{prefix}{state.selected}\n".encode())
-        elif run.files_only and state.selected:
-            await out.write(f"{state.label}\n".encode())
 
     @staticmethod
     def _take(run: _Run, state: _FileState, lines: int = 1) -> None:
