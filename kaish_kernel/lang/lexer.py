@@ -97,7 +97,8 @@ class Lexer:
 
     def next(self, mode: Mode) -> Token:
         """Consume and return the next token in `mode`."""
-        tok, after = self._lex(self.pos, mode)
+        hit = self._cache.get((self.pos, mode))
+        tok, after = hit if hit is not None else self._lex(self.pos, mode)
         self.pos = after
         self.last_end = tok.end
         return tok

@@ -25,6 +25,7 @@ from kaish_kernel.lang import ast
 from kaish_kernel.lang.lexer_def import DIGITS, LETTERS, char_class
 from kaish_kernel.lang.names import KEYWORDS, name_error, normalize
 from kaish_kernel.lang.parse_base import describe
+from kaish_kernel.lang.parse_expand import subscript_segment
 from kaish_kernel.lang.parse_word import WORD_START, Ctx, Part, WordParser
 from kaish_kernel.lang.span import Span
 from kaish_kernel.lang.tokens import Token, TokenKind
@@ -35,8 +36,6 @@ _TARGET_START = char_class(LETTERS + "_")
 _TARGET_CHAR = char_class(LETTERS + DIGITS + "_.@#-:")
 _TARGET_EQ_RE = re.compile(f"({_TARGET_START}{_TARGET_CHAR}*)=")
 _TARGET_RE = re.compile(f"{_TARGET_START}{_TARGET_CHAR}*\\Z")
-_SLICE_RE = re.compile(r"(-?[0-9]*):(-?[0-9]*)\Z")
-_INDEX_RE = re.compile(r"-?[0-9]+\Z")
 _PUSH_TARGET_RE = re.compile(r"[^\[\]*?]+(?:\[[^\[\]]+\])+\Z")
 _WORD_END = frozenset(" \t\r\n;|&<>()}")
 _REDIRECTS = frozenset({">", ">>", "<", "2>", "&>", "<<<", "<<", "<<-", "2>&1", "1>&2", ">&2"})
@@ -499,15 +498,7 @@ class CommandParser(WordParser):
         kind = tok.kind
         seg: ast.Segment
         if kind is TokenKind.LIT:
-            m = _SLICE_RE.match(tok.text)
-            if m is not None:
-                lo, hi = m.groups()
-                seg = ast.SliceSeg(int(lo) if lo not in ("", "-") else None,
-                                   int(hi) if hi not in ("", "-") else None, tok.span)
-            elif _INDEX_RE.match(tok.text):
-                seg = ast.IndexSeg(int(tok.text), tok.span)
-            else:
-                seg = ast.KeySeg(tok.text, tok.span)
+            seg = subscript_segment(tok.text, tok.span)
         elif kind is TokenKind.SQ:
             seg = ast.KeySeg(tok.text[1:-1], tok.span)
         elif kind is TokenKind.DQ_START:

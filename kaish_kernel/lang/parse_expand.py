@@ -27,7 +27,7 @@ from kaish_kernel.lang.parse_base import ParserBase
 from kaish_kernel.lang.span import Span
 from kaish_kernel.lang.tokens import Token, TokenKind
 
-__all__ = ["ExpandParser", "build_string"]
+__all__ = ["ExpandParser", "build_string", "subscript_segment"]
 
 _NAME_RE = re.compile(NAME_START + NAME_CHAR + "*")
 _INDEX_RE = re.compile(r"-?[0-9]+\Z")
@@ -74,6 +74,19 @@ def build_string(parts: list[ast.Expr], span: Span) -> ast.Expr:
 
 def _text(text: str, tok: Token) -> ast.Literal:
     return ast.Literal(text, True, tok.span)
+
+
+def subscript_segment(text: str, span: Span) -> ast.Segment:
+    """A bareword subscript: `1:3` / `:2` / `-3:` slice, `0` / `-1` index, else a key."""
+    m = _SLICE_RE.match(text)
+    if m is not None:
+        lo, hi = m.groups()
+        return ast.SliceSeg(
+            int(lo) if lo not in ("", "-") else None, int(hi) if hi not in ("", "-") else None, span
+        )
+    if _INDEX_RE.match(text):
+        return ast.IndexSeg(int(text), span)
+    return ast.KeySeg(text, span)
 
 
 def _decode_dq_escape(text: str) -> str:
@@ -123,7 +136,8 @@ class ExpandParser(ParserBase):
             self.cmd_mode = Mode.DQ_COMMAND
         saved_level, self._dq_level = self._dq_level, 0
         try:
-            body = self.parse_block(frozenset({")"}))
+            # `}` stops too, so `${x:-$(echo hi}` reports the missing `)`.
+            body = self.parse_block(frozenset({")", "}"}))
         except KaishSyntaxError as exc:
             # `echo "pre $(echo hi"`: the missing `)` is the mistake; the
             # string that then runs off the end is only its consequence.
@@ -136,16 +150,18 @@ class ExpandParser(ParserBase):
         if not close.is_op(")"):
             if close.kind is TokenKind.EOF:
                 self._unterminated_cmdsub(tok)
+            if close.kind is TokenKind.RBRACE:  # `${x:-$(echo hi}`: the `}` is the outer one
+                self._unterminated_cmdsub(tok, incomplete=False)
             self.unexpected(close, "`)` to close `$(`")
         self.leave()
         return ast.CommandSubst(body, Span(tok.start, close.end))
 
-    def _unterminated_cmdsub(self, tok: Token) -> NoReturn:
+    def _unterminated_cmdsub(self, tok: Token, incomplete: bool = True) -> NoReturn:
         self.error(
             "unterminated command substitution: missing `)`",
             tok.start,
             code=ErrorCode.UNTERMINATED_SUBST,
-            incomplete=True,
+            incomplete=incomplete,
         )
 
     # --- "double quotes" ---------------------------------------------
@@ -338,14 +354,7 @@ class ExpandParser(ParserBase):
         span = Span(i, close + 1)
         if not text or any(ch in text for ch in "[{}\n"):
             self._bad_subscript(i, start)
-        m = _SLICE_RE.match(text)
-        if m is not None:
-            lo, hi = m.groups()
-            return ast.SliceSeg(int(lo) if lo not in ("", "-") else None,
-                                int(hi) if hi not in ("", "-") else None, span), close + 1
-        if _INDEX_RE.match(text):
-            return ast.IndexSeg(int(text), span), close + 1
-        return ast.KeySeg(text, span), close + 1
+        return subscript_segment(text, span), close + 1
 
     def _bad_subscript(self, i: int, start: int) -> NoReturn:
         if self.source.find("]", i, self.lx.end) < 0 and self.source.find("}", i, self.lx.end) < 0:

@@ -23,6 +23,7 @@ text at value position and inside `[[ ]]`.
 
 from __future__ import annotations
 
+import math
 import re
 from enum import Enum
 from typing import NamedTuple, NoReturn
@@ -104,15 +105,17 @@ class Part(NamedTuple):
 
 def bare_value(text: str) -> Value:
     """A bareword's typed value: bool, int, float, or the text itself."""
-    if text == "true":
-        return True
-    if text == "false":
-        return False
+    first = text[0] if text else ""
+    if first == "t" or first == "f":
+        return True if text == "true" else False if text == "false" else text
+    if not (first.isdigit() or first == "-"):
+        return text
     if _INT_RE.match(text):
         n = int(text)
         return n if -_I64 <= n < _I64 else text
     if _FLOAT_RE.match(text):
-        return float(text)
+        f = float(text)
+        return f if math.isfinite(f) else text
     return text
 
 
@@ -139,6 +142,7 @@ class WordParser(ExpandParser):
         last_end = -1
         brackets = 0
         braces = 0
+        class_start = -1  # where a `[` (or `[!`) just opened: a `]` there is literal
         while True:
             tok = lx.peek(mode)
             kind = tok.kind
@@ -155,6 +159,11 @@ class WordParser(ExpandParser):
                     braces -= 1
                 elif kind is TokenKind.LBRACKET:
                     brackets += 1
+                    class_start = tok.end
+                elif kind is TokenKind.BANG and tok.start == class_start:
+                    class_start = tok.end
+                elif kind is TokenKind.RBRACKET and tok.start == class_start and brackets:
+                    class_start = -1  # `[]]`, `[!]]`: the class holds `]`
                 elif kind is TokenKind.RBRACKET:
                     if brackets == 0 and bracket_stops:
                         break
@@ -208,7 +217,7 @@ class WordParser(ExpandParser):
 
     def scalar(self, parts: list[Part], ctx: Ctx) -> ast.Expr:
         """One word as one expression; several non-bareword parts are refused."""
-        span = parts[0].span.to(parts[-1].span)
+        span = parts[0].span if len(parts) == 1 else parts[0].span.to(parts[-1].span)
         text = self._raw_text(parts)
         if text is None:
             if len(parts) == 1 and parts[0].expr is not None:
@@ -255,7 +264,7 @@ class WordParser(ExpandParser):
 
     def arguments(self, parts: list[Part], after_double_dash: bool) -> list[ast.Arg]:
         """One argv word: a flag, `--name=value`, `key=value` or a positional."""
-        span = parts[0].span.to(parts[-1].span)
+        span = parts[0].span if len(parts) == 1 else parts[0].span.to(parts[-1].span)
         lead = parts[0].raw if parts[0].kind is TokenKind.LIT else None
         if lead is None or (lead[0] != "-" and "=" not in lead):
             return [ast.Positional(self.scalar(parts, Ctx.ARG), span)]
