@@ -297,3 +297,9 @@ def test_quiet_beats_files_beats_count(tree: FakeShell) -> None:
     assert (r.code, r.stdout) == (1, b"a.txt:0\nb.txt:0\n")
     r = grep("-inA1", "MATCH", "f.txt", shell=tree)
     assert r.stdout == b"3:match me\n4-delta\n5:match me too\n"
+
+
+def test_grep_refuses_non_path_operands_but_reads_a_number_pattern() -> None:
+    r = grep("x", {"k": 1}, stdin=b"x\n")
+    assert r.code == 1 and "cannot use a record as a path" in r.stderr
+    assert grep(42, stdin=b"41\n42\n").stdout == b"42\n"

@@ -357,3 +357,11 @@ def test_line_tools_stop_quietly_when_the_reader_leaves() -> None:
             asyncio.wait_for(arun_stage(tool, words, endless, LeavingOutput(10)), 10)
         )
         assert result.code == 0 and endless.closed, tool
+
+
+def test_line_tools_refuse_non_path_operands() -> None:
+    for tool in (Sort, Uniq, Cut):
+        words = ["-f", 1] if tool is Cut else []
+        r = run_tool(tool, *words, [1, 2], stdin=b"from-stdin\n")
+        assert r.code == 1 and "cannot use a list as a path" in r.stderr, tool
+        assert r.stdout == b""

@@ -442,3 +442,25 @@ def test_large_file_round_trip(tmp_path: Path) -> None:
     r = run_pipeline([(Cat, ["big.bin"]), (Cat, []), (Wc, ["-c"])], shell=shell)
     assert r.stdout == b"%d\n" % len(data)
     assert run_tool(Cat, "big.bin", shell=shell).stdout == data
+
+
+@pytest.mark.parametrize(
+    ("operand", "message"),
+    [
+        ([1, 2, 3], "cannot use a list as a path"),
+        ({"k": 1}, "cannot use a record as a path"),
+        (True, "cannot use a bool (true) as a path"),
+        (None, "cannot use null as a path"),
+        (b"\x00\xff\xfe", "binary data (3 bytes) cannot be used as a path"),
+    ],
+)
+def test_operands_that_are_not_paths_are_refused(operand: object, message: str) -> None:
+    for tool in (Cat, Head, Tail, Wc, Tac):
+        r = run_tool(tool, operand, stdin=b"from-stdin\n")
+        assert r.code == 1 and message in r.stderr, (tool, r.stderr)
+        assert b"from-stdin" not in r.stdout
+
+
+def test_number_operand_is_a_file_name(files: FakeShell) -> None:
+    (Path(files.cwd) / "7").write_bytes(b"seven\n")
+    assert run_tool(Cat, 7, shell=files).stdout == b"seven\n"

@@ -26,13 +26,14 @@ from typing import ClassVar, Final
 
 from kaish_kernel.scheduler.stage import InputStream, OutputStream
 from kaish_kernel.tools.base import Tool, ToolContext
-from kaish_kernel.values import Value, display
+from kaish_kernel.values import Value, ValueError_, display
 
 __all__ = [
     "FILE_CHUNK",
     "STDIN_NAME",
     "WRITE_BATCH",
     "NotText",
+    "OperandError",
     "Output",
     "TextTool",
     "chunks",
@@ -107,9 +108,37 @@ def split_lines(block: bytes) -> list[bytes]:
     return lines
 
 
+class OperandError(ValueError_):
+    """An operand that cannot name a file (a list, a record, binary data...)."""
+
+
 def operand_names(values: list[Value]) -> list[str]:
-    """Operands as the words the user wrote (numbers and the like as text)."""
-    return [v if isinstance(v, str) else display(v) for v in values]
+    """File operands as path text. Numbers read as their text; a list, record,
+    bool, null or undecodable bytes is refused loudly (OperandError) rather
+    than turned into a surprising file name or a silent fallback to stdin."""
+    return [_operand_name(v) for v in values]
+
+
+def _operand_name(value: Value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        raise OperandError("cannot use null as a path")
+    if isinstance(value, bool):
+        raise OperandError(f"cannot use a bool ({display(value)}) as a path")
+    if isinstance(value, list):
+        raise OperandError("cannot use a list as a path")
+    if isinstance(value, dict):
+        raise OperandError("cannot use a record as a path")
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise OperandError(
+                f"binary data ({len(value)} bytes) cannot be used as a path;"
+                " decode it (base64, xxd) or redirect it to a file"
+            ) from None
+    return display(value)
 
 
 def open_operand(ctx: ToolContext, name: str) -> InputStream:
@@ -215,6 +244,8 @@ class TextTool(Tool):
             return 0
         except NotText as exc:
             return ctx.error(exc.message(self.binary_hint), self.binary_status)
+        except OperandError as exc:
+            return ctx.error(str(exc))
 
     @abc.abstractmethod
     async def execute(self, ctx: ToolContext) -> int:

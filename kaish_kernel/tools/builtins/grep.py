@@ -45,7 +45,7 @@ from kaish_kernel.tools.builtins._textio import (
     operand_names,
 )
 from kaish_kernel.tools.schema import Param, Schema, UsageError
-from kaish_kernel.values import Value
+from kaish_kernel.values import Value, display
 
 __all__ = ["TOOLS", "Grep", "build_matcher"]
 
@@ -184,8 +184,8 @@ class Grep(TextTool):
             Param("hidden", help="With -r, also search hidden files and directories"),
             Param("binary", type="str", metavar="mode",
                   help="At a NUL byte: quit (default) stops reading; text searches on"),
-            Param("pattern", type="str", positional=True, help="The pattern to search for"),
-            Param("paths", type="str", positional=True, variadic=True, metavar="file",
+            Param("pattern", type="any", positional=True, help="The pattern to search for"),
+            Param("paths", type="any", positional=True, variadic=True, metavar="file",
                   help="Files (or, with -r, directories); stdin when none"),
         ),
         description=(
@@ -215,12 +215,13 @@ class Grep(TextTool):
 
     async def execute(self, ctx: ToolContext) -> int:
         args = ctx.args
-        operands = operand_names(args.positional)
+        operands = list(args.positional)
         patterns = [str(p) for p in args.get("regexp") or []]
         if not patterns:
             if not operands:
                 raise UsageError("missing pattern argument")
-            patterns = [operands.pop(0)]
+            patterns = [display(operands.pop(0))]
+        operands = operand_names(operands)
         try:
             regex = build_matcher(
                 patterns,

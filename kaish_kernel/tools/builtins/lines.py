@@ -47,7 +47,7 @@ from kaish_kernel.tools.schema import Param, Schema, UsageError
 __all__ = ["TOOLS", "Cut", "Sort", "Tr", "Uniq"]
 
 _PATHS = Param(
-    "paths", type="str", positional=True, variadic=True, metavar="file",
+    "paths", type="any", positional=True, variadic=True, metavar="file",
     help="Files to read; stdin when none are given",
 )
 _WRITE_LINES: Final = 8192  # lines per write when printing a sorted list
@@ -291,7 +291,7 @@ class Uniq(TextTool):
             Param("unique", short="u", help="Print only lines that do not repeat"),
             Param("ignore-case", short="i", aliases=("ignore_case",),
                   help="Compare lines ignoring ASCII case"),
-            Param("input", type="str", positional=True, metavar="file",
+            Param("input", type="any", positional=True, metavar="file",
                   help="File to read; stdin when omitted"),
         ),
         description="Only adjacent lines are compared: sort first to count all duplicates.",

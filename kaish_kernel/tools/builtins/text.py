@@ -43,12 +43,9 @@ from kaish_kernel.values import Value
 
 __all__ = ["TOOLS", "Cat", "Head", "Tac", "Tail", "Tee", "Wc"]
 
+# Operands stay values (`any`) until operand_names checks them: a list or a
+# record is refused, and head/tail can see a `-5` that arrived as a number.
 _PATHS = Param(
-    "paths", type="str", positional=True, variadic=True, metavar="file",
-    help="Files to read; stdin when none are given",
-)
-# head/tail take `any` so a `-5` shorthand that arrived as a number is visible.
-_ANY_PATHS = Param(
     "paths", type="any", positional=True, variadic=True, metavar="file",
     help="Files to read; stdin when none are given",
 )
@@ -190,7 +187,7 @@ class Head(TextTool):
                   help="Print the first N lines (default 10); -N prints all but the last N"),
             Param("bytes", type="any", short="c", metavar="n",
                   help="Print the first N bytes instead of lines"),
-            _ANY_PATHS,
+            _PATHS,
         ),
         examples=(
             ("First ten lines", "head notes.txt"),
@@ -338,7 +335,7 @@ class Tail(TextTool):
                   help="Print the last N lines (default 10); +N starts at line N"),
             Param("bytes", type="any", short="c", metavar="n",
                   help="Print the last N bytes; +N starts at byte N"),
-            _ANY_PATHS,
+            _PATHS,
         ),
         examples=(
             ("Last ten lines", "tail app.log"),
@@ -650,7 +647,7 @@ class Tee(TextTool):
         summary="Copy stdin to files and to stdout",
         params=(
             Param("append", short="a", help="Append to the files instead of overwriting them"),
-            Param("paths", type="str", positional=True, variadic=True, metavar="file",
+            Param("paths", type="any", positional=True, variadic=True, metavar="file",
                   help="Files to write"),
         ),
         examples=(
