@@ -195,7 +195,7 @@ class Output:
     renders `collected()` as a value at the end.
     """
 
-    __slots__ = ("_batch", "_collect", "_parts", "_size", "_stream", "wrote")
+    __slots__ = ("_batch", "_collect", "_parts", "_size", "_stream")
 
     def __init__(self, stream: OutputStream, *, collect: bool = False, batch: int = WRITE_BATCH) -> None:
         self._stream = stream
@@ -203,12 +203,10 @@ class Output:
         self._batch = batch
         self._parts: list[bytes] = []
         self._size = 0
-        self.wrote = False
 
     async def write(self, data: bytes) -> None:
         if not data:
             return
-        self.wrote = True
         self._parts.append(data)
         self._size += len(data)
         if self._size >= self._batch and not self._collect:
