@@ -126,7 +126,11 @@ async def eval_word(ex: Executor, expr: ast.Expr, io: IO) -> Value:
         return value
     if isinstance(expr, ast.VarRef):
         found, value = await resolve_path_value(ex, expr.path, io)
-        return value if found else ""
+        if not found:
+            # loud, as kaish is: a typo must not read as an empty value.
+            # Inside double quotes an unset variable is empty (eval_string).
+            raise KaishRuntimeError(f"undefined variable: {expr.path.name}")
+        return value
     if isinstance(expr, ast.Interpolated):
         return await eval_string(ex, expr, io)
     if isinstance(expr, ast.Special):
@@ -183,6 +187,9 @@ async def eval_string(ex: Executor, expr: ast.Expr, io: IO) -> str:
         for part in expr.parts:
             if isinstance(part, ast.Literal) and isinstance(part.value, str):
                 parts.append(part.value)
+            elif isinstance(part, ast.VarRef) and not part.path.segments:
+                found, value = ex.session.scope.lookup(part.path.name)
+                parts.append(_text(value, "interpolation") if found else "")
             else:
                 parts.append(_text(await eval_word(ex, part, io), "interpolation"))
         return "".join(parts)
