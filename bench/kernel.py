@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40, help="round-trips per trivial cell")
     parser.add_argument("--starts", type=int, default=3, help="kernel starts to time")
     parser.add_argument("--mb", type=float, default=10, help="MB of output for throughput")
-    parser.add_argument("--bash-kb", type=float, default=100, help="KB of output for bash_kernel")
+    parser.add_argument("--bash-kb", type=float, default=20, help="KB of output for bash_kernel (it slows down badly with more)")
     parser.add_argument("--skip-bash", action="store_true", help="leave bash_kernel out")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)

@@ -329,7 +329,7 @@ class KaishKernel(Kernel):
             out.close()
             bundle = value_bundle(result.data)
             self._send("execute_result", {"execution_count": count, "data": bundle, "metadata": {}}, parent)
-            entry[2] = bundle["text/plain"]
+            entry[2] = bundle["text/plain"][:10_000]  # history keeps a bounded copy
         else:
             out.close()
         return self._ok(count)
