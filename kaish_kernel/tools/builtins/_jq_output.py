@@ -41,7 +41,7 @@ __all__ = [
 
 CHUNK: Final = 64 * 1024
 LATENCY: Final = 0.05  # seconds a finished result may wait for company
-_SIZE_CHECK_EVERY: Final = 64  # results between position checks
+_CHECK_EVERY: Final = 16  # results between checks of size and age
 
 # jv_print flags (jv.h)
 PRINT_PRETTY: Final = 1
@@ -256,62 +256,90 @@ class Printer:
         self.open = self._sink.output(chunk)
         return self.open
 
-    def run(self, state: int, control: RunControl, outcome: RunOutcome) -> clib.Jv:
-        """Print results until the program ends; returns the final (invalid) jv."""
-        lib = self._lib
-        jq_next = lib.jq_next
-        monotonic = time.monotonic
+    def run(self, state: int, control: RunControl, outcome: RunOutcome) -> clib.Jv | None:
+        """Print results until the program ends.
+
+        Returns the final (invalid) jv, which says why it ended, or None when
+        the run was stopped (the consumer left, or `control` was stopped).
+        """
+        if self._stream is not None:
+            return self._run_into_stream(state, control, outcome)
+        return self._run_each(state, control, outcome)
+
+    def _run_into_stream(
+        self, state: int, control: RunControl, outcome: RunOutcome
+    ) -> clib.Jv | None:
+        """JSON results, printed by libjq straight into the memory stream."""
         stream = self._stream
-        results = outcome.results
+        assert stream is not None and self._lib.libc is not None
+        jq_next, dumpf = self._lib.jq_next, self._lib.jv_dumpf
+        fputc, handle, flags = self._lib.libc.fputc, stream.handle, self._flags
+        monotonic, invalid = time.monotonic, clib.KIND_INVALID
+        results, last = outcome.results, outcome.last_kind
+        countdown = 1  # the first result goes out at once
+        unflushed = False
         try:
-            if stream is not None:
-                dumpf, fputc, handle, flags = lib.jv_dumpf, lib.libc.fputc, stream.handle, self._flags  # type: ignore[union-attr]
-                while not control.stopped:
-                    result = jq_next(state)
-                    kind = result.kind_flags & 0xF
-                    if kind == clib.KIND_INVALID:
-                        return result
-                    results += 1
-                    outcome.last_kind = kind
-                    dumpf(result, handle, flags)
-                    fputc(10, handle)
-                    self._pending += 1
-                    if (
-                        results == 1  # the first result goes out at once
-                        or (self._pending % _SIZE_CHECK_EVERY == 0 and stream.position() >= CHUNK)
-                        or monotonic() - self._since >= LATENCY
-                    ) and not self.flush():
-                        break
-            else:
-                raw = self._style.per_result
-                texts, raws = self._texts, self._raws
-                while not control.stopped:
-                    result = jq_next(state)
-                    kind = result.kind_flags & 0xF
-                    if kind == clib.KIND_INVALID:
-                        return result
-                    results += 1
-                    outcome.last_kind = kind
-                    if raw and kind == clib.KIND_STRING:
-                        text = lib.text_of(result)
-                        lib.jv_free(result)
-                        raws.append(True)
-                    else:
-                        dumped = lib.jv_dump_string(result, self._flags)
-                        text = ctypes.string_at(lib.jv_string_value(dumped))
-                        lib.jv_free(dumped)
-                        raws.append(False)
-                    texts.append(text)
-                    self._size += len(text)
-                    self._pending += 1
-                    if results == 1 or self._size >= CHUNK or monotonic() - self._since >= LATENCY:
-                        if not self.flush():
-                            break
-                        texts, raws = self._texts, self._raws
-            outcome.stopped = True
-            return lib.jv_null()
+            while not control.stopped:
+                result = jq_next(state)
+                kind = result.kind_flags & 0xF
+                if kind == invalid:
+                    return result
+                results += 1
+                last = kind
+                dumpf(result, handle, flags)
+                fputc(10, handle)
+                unflushed = True
+                countdown -= 1
+                if countdown:
+                    continue
+                # every few results: flush what has waited long enough, or is big enough
+                countdown = _CHECK_EVERY
+                if results == 1 or monotonic() - self._since >= LATENCY or (
+                    stream.position() >= CHUNK
+                ):
+                    self._pending = 1
+                    unflushed = False
+                    if not self.flush():
+                        return None
+            return None
         finally:
-            outcome.results = results
+            outcome.results, outcome.last_kind = results, last
+            if unflushed:
+                self._pending = 1
+
+    def _run_each(self, state: int, control: RunControl, outcome: RunOutcome) -> clib.Jv | None:
+        """One result at a time: raw strings (-r/-j) as their bytes, others as JSON."""
+        lib = self._lib
+        jq_next, monotonic = lib.jq_next, time.monotonic
+        raw, flags = self._style.per_result, self._flags
+        results, last = outcome.results, outcome.last_kind
+        try:
+            while not control.stopped:
+                result = jq_next(state)
+                kind = result.kind_flags & 0xF
+                if kind == clib.KIND_INVALID:
+                    return result
+                results += 1
+                last = kind
+                if raw and kind == clib.KIND_STRING:
+                    text = lib.text_of(result)
+                    lib.jv_free(result)
+                    self._raws.append(True)
+                else:
+                    dumped = lib.jv_dump_string(result, flags)
+                    text = ctypes.string_at(lib.jv_string_value(dumped))
+                    lib.jv_free(dumped)
+                    self._raws.append(False)
+                self._texts.append(text)
+                self._size += len(text)
+                self._pending = 1
+                if (
+                    results == 1 or self._size >= CHUNK or monotonic() - self._since >= LATENCY
+                ) and not self.flush():
+                    return None
+            return None
+        finally:
+            outcome.results, outcome.last_kind = results, last
 
 
 def execute(
@@ -325,8 +353,9 @@ def execute(
     """Run the compiled program in `state` on `document` (consumed)."""
     lib.jq_start(state, document, 0)
     result = printer.run(state, control, outcome)
-    if outcome.stopped or control.stopped:
-        lib.jv_free(result)
+    if result is None or control.stopped:
+        if result is not None:
+            lib.jv_free(result)
         outcome.stopped = True
         return
     if not printer.flush():
