@@ -53,9 +53,18 @@ def char_class(ascii_chars: str) -> str:
     Written as the negation of its ASCII complement: `re` compiles a class
     spanning U+0080..U+10FFFF slowly, and start-up time matters.
     """
-    allowed = set(ascii_chars)
-    excluded = [c for c in map(chr, range(128)) if c not in allowed]
-    return "[^" + "".join(f"\\x{ord(c):02x}" for c in excluded) + "]"
+    allowed = {ord(c) for c in ascii_chars}
+    ranges: list[str] = []
+    start = None
+    for code in range(129):
+        if code < 128 and code not in allowed:
+            if start is None:
+                start = code
+        elif start is not None:
+            last = code - 1
+            ranges.append(f"\\x{start:02x}" + (f"-\\x{last:02x}" if last > start else ""))
+            start = None
+    return "[^" + "".join(ranges) + "]"
 
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

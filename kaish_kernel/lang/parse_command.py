@@ -36,6 +36,7 @@ _TARGET_START = char_class(LETTERS + "_")
 _TARGET_CHAR = char_class(LETTERS + DIGITS + "_.@#-:")
 _TARGET_EQ_RE = re.compile(f"({_TARGET_START}{_TARGET_CHAR}*)=")
 _TARGET_RE = re.compile(f"{_TARGET_START}{_TARGET_CHAR}*\\Z")
+_APPEND_RE = re.compile(f"{_TARGET_START}{_TARGET_CHAR}*\\+=")
 _PUSH_TARGET_RE = re.compile(r"[^\[\]*?]+(?:\[[^\[\]]+\])+\Z")
 _WORD_END = frozenset(" \t\r\n;|&<>()}")
 _REDIRECTS = frozenset({">", ">>", "<", "2>", "&>", "<<<", "<<", "<<-", "2>&1", "1>&2", ">&2"})
@@ -272,12 +273,20 @@ class CommandParser(WordParser):
         start = env[0].span.start if env else tok.start
         name_parts = self.read_parts()
         lead = name_parts[0].raw
-        if lead is not None and "=" in lead and _TARGET_EQ_RE.match(lead):
-            self.error(
-                "an assignment cannot be negated or be a pipeline stage",
-                tok.start,
-                hint="assign on its own, then run the command",
-            )
+        if lead is not None and "=" in lead:
+            if _TARGET_EQ_RE.match(lead):
+                self.error(
+                    "an assignment cannot be negated or be a pipeline stage",
+                    tok.start,
+                    hint="assign on its own, then run the command",
+                )
+            if _APPEND_RE.match(lead):
+                self.error(
+                    "kaish has no `+=`",
+                    tok.start,
+                    hint="write x=$((x + 1)) for numbers, x=\"$x more\" for text, "
+                    "`push xs value` for lists",
+                )
         name = self._command_name(name_parts)
         args: list[ast.Arg] = []
         redirects: list[ast.Redirect] = []
@@ -481,6 +490,13 @@ class CommandParser(WordParser):
             self.error(bad[1], offset, code=ErrorCode.BAD_NAME)
 
     def _assignment_value(self, rest: str, eq_end: int) -> ast.Expr:
+        if not rest and self.at_op("(") and self.peek().start == eq_end:
+            self.error(
+                "bash arrays `name=(a b)` are not kaish",
+                eq_end,
+                code=ErrorCode.BAD_LITERAL,
+                hint="write a list literal: name=[a b]",
+            )
         if rest:
             parts = [Part(rest, None, Span(eq_end, eq_end + len(rest)), TokenKind.LIT)]
             if self.peek().start == eq_end + len(rest):

@@ -145,6 +145,13 @@ ERRORS = [
     ('x=1 &', 'P001', '1:5', False, 'unexpected `&`; expected `;` or a newline'),
     ('x=1 | cat', 'P001', '1:5', False, 'unexpected `|`; expected `;` or a newline'),
     ('A=1 if true; then :; fi', 'P001', '1:1', False, 'a `NAME=value` prefix needs a simple command after it'),
+    ('x+=1', 'P001', '1:1', False, 'kaish has no `+=`'),
+    ('arr=(a b c)', 'P013', '1:5', False, 'bash arrays `name=(a b)` are not kaish'),
+    ('echo ${x:-$(echo hi}', 'P003', '1:11', False, 'unterminated command substitution: missing `)`'),
+    ('cat <<EOF\n${x:-$(echo hi}\nEOF\n', 'P003', '2:6', False, 'unterminated command substitution'),
+    ('echo $(echo ${x:-$(echo hi})', 'P003', '1:18', False, 'unterminated command substitution'),
+    ('! x=1', 'P001', '1:3', False, 'an assignment cannot be negated or be a pipeline stage'),
+    ('a | x=1', 'P001', '1:5', False, 'an assignment cannot be negated or be a pipeline stage'),
     ('x=$(cat <<EOF\nhi\n)', 'P004', '1:9', True, 'unterminated heredoc, expected closing delimiter `EOF` on its own line'),
     ('cat <<EOF\n$(echo\nEOF', 'P003', '2:1', True, 'unterminated command substitution: missing `)`'),
 ]
