@@ -201,6 +201,7 @@ class Program:
         self._baked = baked  # the variables' JSON, when compiled in
         self._idle: list[int] = []
         self._lock = threading.Lock()
+        self._discarded = False  # evicted from the cache: states in use die on release
 
     def __repr__(self) -> str:
         return f"Program({self.source!r}, names={self.names!r}, wrapped={self._wrapped})"
@@ -224,13 +225,14 @@ class Program:
 
     def _release(self, state: int) -> None:
         with self._lock:
-            if len(self._idle) < _IDLE_STATES_PER_PROGRAM:
+            if not self._discarded and len(self._idle) < _IDLE_STATES_PER_PROGRAM:
                 self._idle.append(state)
                 return
         _teardown(state)
 
     def discard(self) -> None:
         with self._lock:
+            self._discarded = True
             idle, self._idle = self._idle, []
         for state in idle:
             _teardown(state)
