@@ -15,7 +15,6 @@ and raises the first problem in source order as KaishValidationError.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields, is_dataclass
 from typing import Any
 
 from kaish_kernel.errors import ErrorCode, KaishValidationError
@@ -43,6 +42,25 @@ def validate(program: ast.Program) -> None:
             _check_test(program, node)
 
 
+# Leaves hold no nodes; listing them keeps the walk off their fields.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: ()
+    for cls in (
+        ast.Literal, ast.Special, ast.GlobWord, ast.ArithNumber, ast.ArithName, ast.KeySeg,
+        ast.IndexSeg, ast.SliceSeg, ast.ShortFlag, ast.LongFlag, ast.DoubleDash,
+    )
+}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that may hold nodes (spans never do)."""
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(n for n in getattr(cls, "__dataclass_fields__", {}) if n != "span")
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
 def _walk(node: Any) -> Iterator[Any]:
     """Every syntax node under `node`, parents before children, in field order."""
     stack = [node]
@@ -50,13 +68,14 @@ def _walk(node: Any) -> Iterator[Any]:
         current = stack.pop()
         yield current
         children: list[Any] = []
-        for f in fields(current):
-            value = getattr(current, f.name)
-            if isinstance(value, tuple):
-                children.extend(v for v in value if is_dataclass(v))
-            elif is_dataclass(value) and not isinstance(value, type):
+        for name in _child_fields(type(current)):
+            value = getattr(current, name)
+            if type(value) is tuple:
+                children.extend(v for v in value if hasattr(v, "__dataclass_fields__"))
+            elif hasattr(value, "__dataclass_fields__"):
                 children.append(value)
-        stack.extend(reversed(children))
+        children.reverse()
+        stack.extend(children)
 
 
 def _fail(program: ast.Program, message: str, code: str, offset: int, hint: str) -> None:
