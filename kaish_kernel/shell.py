@@ -23,6 +23,7 @@ from typing import Any
 
 from kaish_kernel.errors import KaishRuntimeError, KaishSyntaxError
 from kaish_kernel.interpreter.executor import IO, Executor
+from kaish_kernel.interpreter.prevalidate import prevalidate
 from kaish_kernel.interpreter.session import Session
 from kaish_kernel.lang.parser import parse, validate
 from kaish_kernel.scheduler.stage import (
@@ -244,6 +245,7 @@ class Shell:
         try:
             program = parse(source)
             validate(program)
+            prevalidate(program, self.registry, set(self.session.functions))
         except KaishSyntaxError as exc:
             err.write(exc.render() + "\n")
             self.session.last_status = 1
