@@ -172,6 +172,7 @@ class ExpandParser(ParserBase):
         return build_string(parts, self.span_from(open_tok.start))
 
     def dq_parts(self, open_tok: Token) -> list[ast.Expr]:
+        """The pieces of a double-quoted string, unfolded (a default word splices them)."""
         self.enter(open_tok.start)
         self._dq_level += 1
         mode = Mode.DQ_NESTED if self.cmd_mode is Mode.DQ_COMMAND else Mode.DQ
@@ -211,6 +212,13 @@ class ExpandParser(ParserBase):
         c = src[i]
         if c in "?$@#" and i + 1 < end and src[i + 1] == "}":
             return self._finish_special(c, start, i + 2)
+        if c == "?" and i + 1 < end and src[i + 1] in ".[":
+            self.error(
+                "${?...}: $? is the exit code of the last command; it has no fields",
+                start,
+                code=ErrorCode.BAD_VARIABLE,
+                hint="use `kaish-last` to read the previous command's data or output",
+            )
         if c.isdigit():
             j = i
             while j < end and src[j].isdigit():
