@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 __all__ = ["DURATION_HINT", "parse_duration", "run_with_deadline"]
@@ -35,28 +35,60 @@ def parse_duration(text: str) -> float | None:
     return float(match.group(2)) * _UNIT[match.group(3)]
 
 
-async def run_with_deadline(coro: Coroutine[Any, Any, T], seconds: float) -> tuple[bool, T | None]:
-    """Run `coro` for at most `seconds`: (timed_out, result).
+async def run_with_deadline(
+    coro: Coroutine[Any, Any, T],
+    seconds: float,
+    *,
+    on_deadline: Callable[[], None] | None = None,
+) -> tuple[bool, T | None]:
+    """Run `coro` as its own task for at most `seconds`: (timed_out, result).
 
-    On the deadline the work is cancelled and awaited (so externals get TERM,
-    grace, KILL before this returns). If the caller itself is cancelled, the
-    work is cancelled too and the CancelledError propagates.
+        start task ──► its first step runs before the timer can fire
+             │          (an instant command always completes, even with 0)
+             ├─ finished first ────────────► (False, result)
+             └─ timer fires ─► on_deadline() ─► task.cancel() ─► wait until it
+                                               has unwound ─► (True, result or None)
+
+    `timed_out` says the deadline fired; `result` is what the work returned
+    if it finished anyway (None when it ended by cancellation or an error).
+    `on_deadline` runs when the timer fires, before the work is cancelled,
+    so a note it writes comes before whatever the work reports as it unwinds.
+
+    Cancellation: if the caller is cancelled, the work is cancelled and
+    awaited to the end (externals get TERM, grace, KILL) before
+    CancelledError propagates. Raises: the work's own exception when the
+    deadline did not fire.
     """
-    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(coro)
+    fired = False
+
+    def expire() -> None:
+        nonlocal fired
+        if not task.done():
+            fired = True
+            if on_deadline is not None:
+                on_deadline()
+            task.cancel()
+
+    timer = loop.call_later(max(seconds, 0.0), expire)
     try:
-        done, _ = await asyncio.wait({task}, timeout=seconds)
+        await asyncio.wait([task])
     except asyncio.CancelledError:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([task])
         raise
-    if task in done:
-        return False, task.result()
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
-    return True, None
+    finally:
+        timer.cancel()
+    if task.cancelled():
+        if fired:
+            return True, None
+        raise asyncio.CancelledError  # cancelled by someone other than the timer
+    error = task.exception()
+    if error is not None:
+        if fired:
+            return True, None
+        raise error
+    return fired, task.result()

@@ -11,6 +11,10 @@ oldest finished jobs beyond `finished_retention` go first). A job is
 detached: only `kill`, `cancel_all_jobs` and `shutdown` reach it — its task
 is not a child of any foreground task, and its externals run in their own
 process groups.
+
+Process groups are only ever signalled while they still belong to this
+session (checked in /proc where there is one): a group whose processes have
+all exited can have its number reused by a stranger, who must never be hit.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import datetime as dt
 import enum
 import os
 import signal
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -117,6 +122,7 @@ class Job:
     killed: bool = False
     stopped: bool = False
     pgids: list[int] = field(default_factory=list)
+    pgid_starts: dict[int, int] = field(default_factory=dict)  # leader start times
     done: asyncio.Event = field(default_factory=asyncio.Event)
     tee: Callable[[str, bytes], None] | None = None  # a notebook's "show it in my cell"
 
@@ -198,6 +204,9 @@ class JobManager:
         self.finished_retention = finished_retention
         self.stream_max_size = stream_max_size
         self._jobs: dict[JobId, Job] = {}
+        # finished job ids, oldest finish first (an OrderedDict: popping the
+        # front of a plain dict degrades as deleted slots pile up)
+        self._finished: OrderedDict[JobId, None] = OrderedDict()
         self._next_id = 1
         self.on_finish: list[Callable[[Job], None]] = []
         # an embedder's hook: given a new job, where should its output also go?
@@ -249,12 +258,14 @@ class JobManager:
         """Close the streams, then publish the result (in that order)."""
         if job.result is not None:
             return
-        if job.stdout.has_overflowed() and code == 0:
-            code = 3  # the spill contract: output was capped
+        if job.stdout.has_overflowed() and not job.killed:
+            code = 3  # the spill contract: output was capped (a kill keeps its own code)
         job.stdout.close()
         job.stderr.close()
         job.finished = dt.datetime.now(dt.UTC)
         job.result = JobResult(code, error)
+        if job.id in self._jobs:
+            self._finished[job.id] = None
         job.done.set()
         for callback in list(self.on_finish):
             with contextlib.suppress(Exception):
@@ -325,48 +336,58 @@ class JobManager:
 
     # -- removal --
     def reap_finished(self) -> list[JobInfo]:
-        gone = [job for job in self.jobs() if job.result is not None]
+        gone = [self._jobs[i] for i in sorted(self._finished)]
         for job in gone:
             del self._jobs[job.id]
+        self._finished.clear()
         return [job.info() for job in gone]
 
     def cleanup(self) -> int:
         return len(self.reap_finished())
 
     def remove(self, job_id: JobId) -> bool:
+        self._finished.pop(job_id, None)
         return self._jobs.pop(job_id, None) is not None
 
     def _apply_retention(self) -> None:
-        finished = [job for job in self._jobs.values() if job.result is not None]
-        excess = len(finished) - self.finished_retention
-        if excess <= 0:
-            return
-        finished.sort(key=lambda j: (j.finished or j.started, j.id))
-        for job in finished[:excess]:
-            del self._jobs[job.id]
+        """Drop the oldest finished jobs beyond `finished_retention` (O(1) each:
+        `_finished` is kept in the order the jobs finished)."""
+        finished = self._finished
+        while len(finished) > max(self.finished_retention, 0):
+            oldest, _ = finished.popitem(last=False)
+            self._jobs.pop(oldest, None)
 
     # -- killing --
     def add_pgid(self, job_id: JobId, pgid: int) -> None:
+        """Record a process group the job started (its leader's start time too,
+        so a later reuse of the number is recognised)."""
         job = self._jobs.get(job_id)
         if job is not None and pgid not in job.pgids:
             job.pgids.append(pgid)
+            stat = _proc_stat(pgid)
+            if stat is not None and stat.pgrp == pgid:
+                job.pgid_starts[pgid] = stat.start
 
     def job_pgids(self, job_id: JobId) -> list[int]:
         job = self._jobs.get(job_id)
         return [] if job is None else list(job.pgids)
 
     def live_pgids(self, job_id: JobId) -> list[int]:
-        """The job's process groups that still exist."""
-        alive = []
-        for pgid in self.job_pgids(job_id):
+        """The job's process groups that still exist and are still its own."""
+        job = self._jobs.get(job_id)
+        return [] if job is None else [pg for pg in job.pgids if _group_is_ours(job, pg)]
+
+    def signal_job(self, job_id: JobId, signame: str) -> list[int]:
+        """Send SIG<signame> to every live process group of the job; the groups reached."""
+        sig = getattr(signal, f"SIG{signame}")
+        reached = []
+        for pgid in self.live_pgids(job_id):
             try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
+                os.killpg(pgid, sig)
+            except (ProcessLookupError, PermissionError):
                 continue
-            except PermissionError:
-                pass
-            alive.append(pgid)
-        return alive
+            reached.append(pgid)
+        return reached
 
     def mark_killed_and_cancel(self, job_id: JobId, delivered: bool = False) -> bool:
         """Mark the job killed (before cancelling, so it cannot be misread) and
@@ -381,6 +402,45 @@ class JobManager:
             job.task.cancel()
         return True
 
+    def terminate(self, job_id: JobId, signame: str = "TERM", *, settle: float = 0.25) -> list[int] | None:
+        """End a running job the way `kill %N` does.
+
+            mark killed ─► SIG<signame> to its live process groups ─► cancel its task
+                                                     (after `settle` s, if it still runs)
+
+        Signalling the groups first lets the job's externals die of the signal
+        itself, so the job ends `killed:143` (TERM) or `killed:137` (KILL) as
+        in kaish; a job that outlives the signal — a loop, a builtin, a
+        program that ignores TERM — is then cancelled (130; its externals get
+        TERM, the grace period, KILL). Returns the groups signalled, or None
+        when there is nothing to deliver the termination to (unknown,
+        finished, or neither a task nor a live group).
+        """
+        job = self._jobs.get(job_id)
+        if job is None or job.result is not None:
+            return None
+        groups = self.live_pgids(job_id)
+        if job.task is None and not groups:
+            return None
+        job.killed = True  # set before anything can end the job
+        sig = getattr(signal, f"SIG{signame}")
+        reached = []
+        for pgid in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, sig)
+                reached.append(pgid)
+        if job.task is not None:
+            if reached and settle > 0:
+                asyncio.get_running_loop().call_later(settle, self._cancel_if_running, job)
+            else:
+                job.task.cancel()
+        return reached
+
+    @staticmethod
+    def _cancel_if_running(job: Job) -> None:
+        if job.result is None and job.task is not None:
+            job.task.cancel()
+
     def cancel(self, job_id: JobId) -> bool:
         job = self._jobs.get(job_id)
         if job is None or job.task is None or job.result is not None:
@@ -388,39 +448,86 @@ class JobManager:
         job.task.cancel()
         return True
 
-    def signal_job(self, job_id: JobId, signame: str) -> list[int]:
-        """Send SIG<signame> to every live process group of the job; the groups reached."""
-        sig = getattr(signal, f"SIG{signame}")
-        reached = []
-        for pgid in self.job_pgids(job_id):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                continue
-            reached.append(pgid)
-        return reached
-
     def cancel_all_jobs(self) -> int:
         return sum(1 for job_id in list(self._jobs) if self.mark_killed_and_cancel(job_id))
 
     async def shutdown(self) -> None:
-        """Kill every job and wait (bounded) for each to unwind; then make sure
-        no process group of any job survives."""
+        """Kill every job and wait (bounded) for each to unwind; then SIGKILL
+        whatever is left in any job's process groups (a finished job's
+        daemonised grandchildren included), so no orphan survives."""
         self.cancel_all_jobs()
         for job in self.jobs():
             if job.result is None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(job.done.wait(), self.kill_grace + 3)
-        for job in self.jobs():
-            for pgid in job.pgids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pgid, signal.SIGKILL)
+        self.kill_all_now()
 
     def kill_all_now(self) -> None:
-        """Synchronous last resort (atexit, kernel death): SIGKILL every job's groups."""
-        for job in self._jobs.values():
+        """Synchronous last resort (shutdown, atexit, kernel death): SIGKILL
+        every live process group of every job."""
+        for job in list(self._jobs.values()):
             for pgid in job.pgids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pgid, signal.SIGKILL)
+                if _group_is_ours(job, pgid):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(pgid, signal.SIGKILL)
+
+
+# ----------------------------------------------------------------------
+# process groups: is this number still the group the job started?
+# ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _ProcStat:
+    state: str
+    pgrp: int
+    session: int
+    start: int  # clock ticks after boot
+
+
+_HAVE_PROC = os.path.isdir("/proc/self")
+
+
+def _parse_stat(raw: bytes) -> _ProcStat:
+    # after the ")" that ends the command name: state ppid pgrp session ... (starttime is 22nd)
+    fields = raw[raw.rindex(b")") + 2 :].split()
+    return _ProcStat(fields[0].decode(), int(fields[2]), int(fields[3]), int(fields[19]))
+
+
+def _proc_stat(pid: int) -> _ProcStat | None:
+    if not _HAVE_PROC:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return _parse_stat(handle.read())
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _group_is_ours(job: Job, pgid: int) -> bool:
+    """Does process group `pgid` still exist, and is it still the one `job` started?
+
+    Its leader alive: the leader must be the process recorded at spawn (same
+    start time). Its leader gone (members can outlive it: `sh -c 'sleep 99 &'`):
+    a live member must be in this session. Without /proc: the group exists.
+    """
+    if pgid <= 1:
+        return False
+    if not _HAVE_PROC:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return False
+        return True
+    leader = _proc_stat(pgid)
+    if leader is not None:
+        recorded = job.pgid_starts.get(pgid)
+        return leader.pgrp == pgid and (recorded is None or leader.start == recorded)
+    session = os.getsid(0)
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        stat = _proc_stat(int(name))
+        if stat is not None and stat.pgrp == pgid and stat.state != "Z":
+            return stat.session == session
+    return False

@@ -9,13 +9,14 @@ twice is a harmless no-op.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import signal as signal_mod
 from typing import Any
 
 from kaish_kernel.scheduler.duration import DURATION_HINT, parse_duration, run_with_deadline
-from kaish_kernel.scheduler.job import TERMINATING, Job, JobManager
+from kaish_kernel.scheduler.job import TERMINATING, JobManager
 from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, display
@@ -121,8 +122,20 @@ class _KillUsage(Exception):
     pass
 
 
+TERMINATING_NUMBERS = {int(getattr(signal_mod, f"SIG{name}")) for name in TERMINATING}
+
+
+def _signal_name(word: str) -> str | None:
+    """A known signal name (case-insensitive, optional SIG prefix) in canonical form."""
+    name = word.upper().removeprefix("SIG")
+    return name if name in SIGNALS else None
+
+
 def _parse_kill(words: list[str]) -> tuple[str, bool, list[str]]:
-    """(signal name, no_wait, targets). Raises _KillUsage (exit 2) or ValueError (exit 1)."""
+    """(signal as written, no_wait, targets), reading words in order as kaish does.
+
+    Raises _KillUsage (exit 2): an unknown option, a missing --signal value,
+    or a signal given both as --signal/-s and as a shorthand."""
     explicit: str | None = None
     shorthand: str | None = None
     no_wait = False
@@ -134,58 +147,50 @@ def _parse_kill(words: list[str]) -> tuple[str, bool, list[str]]:
         if word == "--":
             targets.extend(words[i:])
             break
-        if word in ("--no-wait",):
+        if word == "--no-wait":
             no_wait = True
-            continue
-        if word == "--json":
-            continue
-        if word in ("--signal", "-s"):
+        elif word == "--json" or word.startswith("--json="):
+            continue  # the kernel's flag; nothing to do here
+        elif word in ("-s", "--signal"):
             if i >= len(words):
-                raise _KillUsage(f"{word} requires a signal name")
-            if explicit or shorthand:
-                raise _KillUsage("signal given twice")
+                raise _KillUsage("--signal requires a value")
             explicit = words[i]
             i += 1
-            continue
-        if word.startswith("--signal="):
-            if explicit or shorthand:
-                raise _KillUsage("signal given twice")
-            explicit = word.split("=", 1)[1]
-            continue
-        if word.startswith("-") and len(word) > 1 and not word.startswith("--"):
-            body = word[1:]
-            name = body.upper().removeprefix("SIG")
-            if body.isdigit() or name in SIGNALS:
-                if explicit or shorthand:
-                    raise _KillUsage("signal given twice")
-                shorthand = body if body.isdigit() else name
-                continue
-            if body.startswith("s") and len(body) > 1:
-                if explicit or shorthand:
-                    raise _KillUsage("signal given twice")
-                explicit = body[1:]
-                continue
-            raise _KillUsage(
-                f"unsupported option '{word}'; signals: {' '.join(SIGNALS)}"
-                " (as -NAME, -SIGNAME, -N or --signal NAME); see 'help kill'"
-            )
-        if word.startswith("--"):
-            raise _KillUsage(
-                f"unsupported option '{word}'; signals: {' '.join(SIGNALS)}; see 'help kill'"
-            )
-        targets.append(word)
-    name = explicit if explicit is not None else shorthand or "TERM"
-    if not name.isdigit():
-        upper = name.upper().removeprefix("SIG")
-        if upper not in SIGNALS:
-            raise ValueError(f"unknown signal: {name}")
-        name = upper
-    else:
+        elif word.startswith("--signal="):
+            explicit = word.removeprefix("--signal=")
+        elif word[1:].isdigit() and word.startswith("-"):
+            shorthand = word[1:]  # -9, -15: a signal number
+        elif word.startswith("-") and len(word) > 1:
+            named = _signal_name(word.lstrip("-"))
+            if named is not None:
+                shorthand = named  # -KILL, -sigterm, -stop (before the glued -s form)
+            elif word.startswith("-s") and len(word) > 2 and not word.startswith("--"):
+                explicit = word[2:]  # -sKILL
+            else:
+                raise _KillUsage(
+                    f"unrecognized option {word} — kill accepts --signal/-s NAME or a signal"
+                    " shorthand (-TERM/-KILL/-INT/-HUP/-STOP/-CONT/-QUIT/-USR1/-USR2,"
+                    " case-insensitive, optional SIG prefix) or -<N> (e.g. -9); see `help kill`"
+                )
+        else:
+            targets.append(word)
+    if explicit is not None and shorthand is not None:
+        raise _KillUsage("signal specified twice (--signal/-s and a shorthand) — use one form")
+    return (explicit if explicit is not None else shorthand or "TERM"), no_wait, targets
+
+
+def _resolve_signal(written: str) -> tuple[str, int] | None:
+    """("TERM", 15) for a known name or any number the OS knows; None otherwise."""
+    if written.isdigit():
         try:
-            name = signal_mod.Signals(int(name)).name.removeprefix("SIG")
+            sig = signal_mod.Signals(int(written))
         except ValueError:
-            raise ValueError(f"unknown signal: {name}") from None
-    return name, no_wait, targets
+            return None
+        return sig.name.removeprefix("SIG"), int(sig)
+    name = _signal_name(written)
+    if name is None:
+        return None
+    return name, int(getattr(signal_mod, f"SIG{name}"))
 
 
 class Kill(Tool):
@@ -203,7 +208,7 @@ class Kill(Tool):
             " exited; the job stays listed as Killed until `jobs --cleanup`. Externals get the"
             " signal on their whole process group, then KILL after the grace period."
         ),
-        examples=(("Stop job 1", "kill %1"), ("Force", "kill -9 %1")),
+        examples=(("Stop job 1", "kill %1"), ("Force", "kill -9 %1"), ("Pause", "kill -STOP %1")),
         raw=True,
         category="jobs",
     )
@@ -211,21 +216,20 @@ class Kill(Tool):
     async def run(self, ctx: ToolContext) -> int:
         words = [display(v) for v in ctx.args.positional]
         try:
-            sig, no_wait, targets = _parse_kill(words)
+            written, no_wait, targets = _parse_kill(words)
         except _KillUsage as exc:
             return ctx.error(str(exc), 2)
-        except ValueError as exc:
-            return ctx.error(str(exc), 1)
         if not targets:
-            return ctx.error("usage: kill [-SIGNAL] %N|PID...", 1)
+            return ctx.error("usage: kill [--signal SIG | -SIG | -N] target...", 1)
         manager = _jobs(ctx)
-        grace = getattr(ctx.shell, "kill_grace", manager.kill_grace)
+        grace = float(getattr(ctx.shell, "kill_grace", manager.kill_grace))
         messages: list[str] = []
         failed = False
         for target in targets:
-            ok, message = await self._one(manager, target, sig, no_wait, grace)
+            ok, message = await self._one(manager, target, written, no_wait, grace)
             failed = failed or not ok
-            messages.append(message.rstrip())
+            if message.strip():
+                messages.append(message.rstrip())
         text = "\n".join(messages)
         if failed:
             ctx.stderr.write(text + "\n")
@@ -234,64 +238,73 @@ class Kill(Tool):
         return 0
 
     async def _one(
-        self, manager: JobManager, target: str, sig: str, no_wait: bool, grace: float
+        self, manager: JobManager, target: str, written: str, no_wait: bool, grace: float
     ) -> tuple[bool, str]:
         if not target.startswith("%"):
-            return self._pid(target, sig)
+            return self._pid(target, written)
         job_id = _job_id(target)
         if job_id is None:
             return False, f"kill: invalid job reference: {target}"
         job = manager.get(job_id)
+        if job is not None and job.result is not None:
+            # killing twice is a harmless no-op that names the outcome
+            return True, f"kill: job {job_id} already finished ({job.status_string})"
+        resolved = _resolve_signal(written)
+        if resolved is None:
+            return False, f"kill: unknown signal: {written}"
+        name, number = resolved
         if job is None:
             return False, f"kill: job {job_id} not found"
-        if job.result is not None:
-            return True, f"kill: job {job_id} already finished ({job.status_string})"
-        groups = manager.live_pgids(job_id)
-        if sig not in TERMINATING:
-            if not manager.job_pgids(job_id):
+        recorded = manager.job_pgids(job_id)
+        groups = ", ".join(map(str, recorded))
+        if number not in TERMINATING_NUMBERS:
+            if not recorded:
                 return False, (
-                    f"kill: job {job_id} is an in-process task; only termination signals"
-                    f" (TERM/KILL/INT/HUP/QUIT) can be delivered, not {sig}"
+                    f"kill: job {job_id} is an in-process task with no process group; only"
+                    f" termination signals (TERM/KILL/INT/HUP/QUIT) can be delivered, not {written}"
                 )
-            reached = manager.signal_job(job_id, sig)
-            if not reached:
-                return False, f"kill: job {job_id}: its process groups are gone"
-            return True, f"kill: job {job_id}: delivered SIG{sig} to process group(s) {', '.join(map(str, reached))}"
-        delivered = bool(manager.signal_job(job_id, sig)) if sig == "KILL" and groups else bool(groups)
-        if not manager.mark_killed_and_cancel(job_id, delivered):
-            return False, f"kill: job {job_id}: nothing to deliver the termination to"
-        if no_wait:
-            what = (
-                f"SIG{sig} to process group(s) {', '.join(map(str, groups))}" if groups else "termination"
+            if not manager.signal_job(job_id, name):
+                return False, (
+                    f"kill: job {job_id}: recorded process group(s) {groups} have already"
+                    f" exited — nothing to deliver SIG{name} to"
+                )
+            return True, f"kill: job {job_id}: delivered SIG{name} to process group(s) {groups}"
+        delivery = f"SIG{name} to process group(s) {groups}" if recorded else "termination"
+        if manager.terminate(job_id, name, settle=min(0.25, grace)) is None:
+            return False, (
+                f"kill: job {job_id} has no cancellation token and no live process group"
+                f" — nothing to deliver {delivery} to"
             )
+        if no_wait:
             return True, (
-                f"kill: job {job_id}: {what} dispatched; not awaited (--no-wait)"
+                f"kill: job {job_id}: {delivery} dispatched; not awaited (--no-wait)"
                 " — the job stays in jobs until it unwinds"
             )
-        return await self._confirm(job, job_id, grace)
-
-    async def _confirm(self, job: Job, job_id: int, grace: float) -> tuple[bool, str]:
         bound = grace + 3
         try:
             await asyncio.wait_for(asyncio.shield(job.done.wait()), bound)
         except TimeoutError:
             return False, (
-                f"kill: job {job_id} has not exited after {bound:g}s; check `jobs` and `wait %{job_id}`"
+                f"kill: job {job_id}: {delivery} dispatched, but the job has not exited after"
+                f" {bound:g}s — check jobs; wait %{job_id} returns its result when it dies"
             )
         return True, f"kill: job {job_id} exited ({job.status_string})"
 
-    def _pid(self, target: str, sig: str) -> tuple[bool, str]:
+    def _pid(self, target: str, written: str) -> tuple[bool, str]:
+        resolved = _resolve_signal(written)
+        if resolved is None:
+            return False, f"kill: unknown signal: {written}"
         if not target.lstrip("-").isdigit():
             return False, f"kill: invalid pid: {target}"
         pid = int(target)
         if pid <= 0:
-            return False, f"kill: refusing pid {pid}: it would signal a whole process group"
+            # kill(0) or kill(-N) would signal a whole process group (kaish's own, for 0)
+            return False, f"kill: refusing pid {pid}: only single processes (PID > 0) can be signalled"
         try:
-            os.kill(pid, getattr(signal_mod, f"SIG{sig}"))
-        except ProcessLookupError:
-            return False, f"kill: ({pid}) - No such process"
-        except PermissionError:
-            return False, f"kill: ({pid}) - Operation not permitted"
+            os.kill(pid, resolved[1])
+        except OSError as exc:
+            code = errno.errorcode.get(exc.errno or 0, "EIO")
+            return False, f"kill: ({pid}): {code}: {os.strerror(exc.errno or 0)}"
         return True, ""
 
 
@@ -347,11 +360,33 @@ class Timeout(Tool):
         seconds = parse_duration(written)
         if seconds is None:
             return ctx.error(f"invalid duration '{written}' ({DURATION_HINT})")
-        timed_out, code = await run_with_deadline(ctx.shell.dispatch(words[1:], ctx), seconds)
+
+        def note() -> None:
+            # written when the timer fires, so what the command reports while
+            # unwinding comes after it (kaish: the note, then the command's err)
+            ctx.stderr.write(f"timeout: timed out after {written}\n")
+
+        timed_out, code = await run_with_deadline(
+            ctx.shell.dispatch(words[1:], ctx), seconds, on_deadline=note
+        )
         if not timed_out:
             return code or 0
-        ctx.stderr.write(f"timeout: timed out after {written}\n")
+        if _is_builtin_sleep(ctx, words[1]):
+            ctx.stderr.write("sleep: interrupted\n")  # what kaish's sleep says when cancelled
         return 124
+
+
+def _is_builtin_sleep(ctx: ToolContext, word: Value) -> bool:
+    """Is this command word kaish's own `sleep` (not a function or alias of that name)?"""
+    name = display(word)
+    if name == "/v/bin/sleep":
+        return True
+    return (
+        name == "sleep"
+        and name not in ctx.shell.function_names()
+        and name not in ctx.shell.aliases
+        and ctx.shell.registry.get(name) is not None
+    )
 
 
 class Spawn(Tool):
