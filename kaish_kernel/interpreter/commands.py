@@ -325,7 +325,7 @@ async def source(ex: Executor, path: str, args: list[Value], io: IO) -> int:
     if pushed:
         session.scope.push_frame(path, list(args))
     try:
-        return await ex.run_block(program.body, io)
+        return await ex.run_block(program.body, io, absorb=True)
     except ReturnFromFunction as ret:
         return ret.code
     finally:

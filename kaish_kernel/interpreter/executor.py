@@ -84,22 +84,34 @@ class Executor:
     async def run_program(self, program: ast.Program, io: IO) -> int:
         self.source = program.source
         try:
-            return await self.run_block(program.body, io, reset_data=True)
+            return await self.run_block(program.body, io, reset_data=True, absorb=True)
         except ExitShell as exc:
             return exc.code
         except ReturnFromFunction as exc:
             return exc.code
-        except (BreakLoop, ContinueLoop):
-            return self.session.last_status
 
-    async def run_block(self, block: ast.Block, io: IO, *, reset_data: bool = False) -> int:
+    async def run_block(
+        self, block: ast.Block, io: IO, *, reset_data: bool = False, absorb: bool = False
+    ) -> int:
+        """Run statements in order, applying errexit after each.
+
+        `absorb` marks a body that owns no loop (a script, a function body, a
+        `$(...)`): a `break N` / `continue N` that outran its loops ends
+        where it was issued, and the next statement runs, as in kaish.
+        """
         status = 0
         session = self.session
         for stmt in block:
             if reset_data:
                 io.stdout.set_data(NO_DATA)
             self.exempt = False
-            status = await self.run_stmt(stmt, io)
+            if absorb:
+                try:
+                    status = await self.run_stmt(stmt, io)
+                except (BreakLoop, ContinueLoop):
+                    status = 0
+            else:
+                status = await self.run_stmt(stmt, io)
             session.last_status = status
             if (
                 status != 0
@@ -318,13 +330,13 @@ class Executor:
             raise KaishRuntimeError("maximum recursion depth exceeded")
         capture = CaptureOutput()
         try:
-            code = await fork.run_block(node.body, io.with_stdout(capture), reset_data=True)
+            code = await fork.run_block(
+                node.body, io.with_stdout(capture), reset_data=True, absorb=True
+            )
         except ExitShell as exc:
             code = exc.code
         except ReturnFromFunction as exc:
             code = exc.code
-        except (BreakLoop, ContinueLoop):
-            code = fork.session.last_status
         self.session.last_status = code
         self.subst_status = code
         if capture.is_value and capture.data is not NO_DATA:
@@ -343,7 +355,7 @@ class Executor:
         session.scope.push_frame(fn.name, args)
         session.depth += 1
         try:
-            return await self.run_block(fn.body, io)
+            return await self.run_block(fn.body, io, absorb=True)
         except ReturnFromFunction as ret:
             return ret.code
         finally:

@@ -1,7 +1,8 @@
 """Word expansion: from an Expr node to a value, and from args to RawArgs.
 
 kaish never splits words and never pastes them, so one unquoted word is one
-value — except a glob (its matches) and an unquoted `$@` (every argument).
+value — except a glob (its matches). `$@` is one word too: the arguments
+joined by spaces, as kaish has it.
 
     Literal ──────────────► its value (typed bareword, `~` expanded)
     VarRef / VarDefault ──► the variable, through its bracket path
@@ -197,11 +198,9 @@ async def eval_string(ex: Executor, expr: ast.Expr, io: IO) -> str:
 
 
 async def eval_values(ex: Executor, expr: ast.Expr, io: IO, *, glob: bool = True) -> list[Value]:
-    """An argument's values: usually one; a glob gives its matches, `$@` each arg."""
+    """An argument's values: usually one; a glob gives its matches."""
     if isinstance(expr, ast.GlobWord) and glob and ex.session.opts.glob:
         return ex.expand_glob(expr.pattern)
-    if isinstance(expr, ast.Special) and expr.name == "@":
-        return list(ex.session.scope.args)
     return [await eval_word(ex, expr, io)]
 
 

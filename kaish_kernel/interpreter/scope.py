@@ -15,14 +15,25 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from kaish_kernel.values import Value
+from kaish_kernel.values import Value, ValueError_, display
 
-__all__ = ["Frame", "Scope", "normalize_name"]
+__all__ = ["Frame", "Scope", "normalize_name", "positional_text"]
 
 
 def normalize_name(name: str) -> str:
     """Variable names are NFC-normalized, so two spellings of `café` are one name."""
     return name if name.isascii() else unicodedata.normalize("NFC", name)
+
+
+def positional_text(value: Value) -> Value:
+    """A positional parameter is text, as in kaish: `f 5` gives `$1` the string
+    "5" and a list its JSON. Bytes that are not UTF-8 stay bytes."""
+    if isinstance(value, str | bytes):
+        return value
+    try:
+        return display(value)
+    except ValueError_:
+        return value
 
 
 @dataclass(slots=True)
@@ -118,7 +129,7 @@ class Scope:
         return self.frames[-1].name if self.frames else self.script_name
 
     def push_frame(self, name: str, args: list[Value]) -> None:
-        self.frames.append(Frame(args=args, name=name))
+        self.frames.append(Frame(args=[positional_text(a) for a in args], name=name))
 
     def pop_frame(self) -> None:
         self.frames.pop()

@@ -104,9 +104,23 @@ class Session:
         return self.cwd_path
 
     def expand_tilde(self, path: str) -> str:
+        """`~` and `~/x` from the session's $HOME (never the host's: with no
+        string HOME in scope they stay as written); `~user` from the passwd
+        database."""
+        if not path.startswith("~"):
+            return path
         if path == "~" or path.startswith("~/"):
-            return self.home + path[1:]
-        return path
+            found, home = self.scope.lookup("HOME")
+            if not found or not isinstance(home, str):
+                return path
+            return home + path[1:]
+        user, sep, rest = path[1:].partition("/")
+        try:
+            import pwd
+
+            return pwd.getpwnam(user).pw_dir + sep + rest
+        except (KeyError, ImportError):
+            return path
 
     def resolve_path(self, path: str) -> str:
         path = self.expand_tilde(path)
