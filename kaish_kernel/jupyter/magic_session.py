@@ -210,20 +210,16 @@ class CellStreams:
         closed stream must not take a job down)."""
         stream = self.stdout if name == "stdout" else self.stderr
         try:
-            if self.parent is None:
-                stream.write(text)
-                stream.flush()
-            elif hasattr(stream, "set_thread_parent"):  # ipykernel >= 7: batched per parent
+            if self.parent is not None and hasattr(stream, "set_thread_parent"):
+                # ipykernel's OutStream: batched per parent header, sent by its IO thread
                 token = stream.set_thread_parent(self.parent)
                 try:
                     stream.write(text)
                 finally:
                     stream.reset_thread_parent(token)
-            else:  # older ipykernel: one stream message, addressed explicitly
-                content = {"name": stream.name, "text": text}
-                stream.session.send(
-                    stream.pub_thread, "stream", content, parent=self.parent, ident=stream.topic
-                )
+            else:
+                stream.write(text)
+                stream.flush()
         except Exception:
             pass
 

@@ -51,6 +51,7 @@ from kaish_kernel.jupyter.magic_session import (
 __all__ = [
     "KaishCommandError",
     "KaishError",
+    "KaishInterrupted",
     "KaishMagics",
     "KaishResult",
     "KaishSession",
@@ -61,6 +62,19 @@ __all__ = [
 ]
 
 BACKGROUND_FUNCTION = "_kaish_bg"  # kaish has no `{ ...; } &`: a --bg cell runs as this function
+
+
+class KaishInterrupted(KeyboardInterrupt):
+    """An interrupt cancelled the kaish work of a %kaish call.
+
+    Shown as one line: a traceback through the loop-thread plumbing says
+    nothing, and formatting one takes IPython a noticeable while."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [
+            "\x1b[0;31mKeyboardInterrupt\x1b[0m: the kaish work was cancelled"
+            " (background jobs keep running)"
+        ]
 
 
 # -- option parsing -------------------------------------------------------------------
@@ -259,9 +273,16 @@ class KaishMagics(Magics):
         if args.bg:
             self._start_background(source, call, bindings, no_raise=args.no_raise)
             return None
-        result = self.session.run(
-            source, call, bindings=bindings, show_out=args.out is None, show_err=args.err is None
-        )
+        try:
+            result = self.session.run(
+                source,
+                call,
+                bindings=bindings,
+                show_out=args.out is None,
+                show_err=args.err is None,
+            )
+        except KeyboardInterrupt:
+            raise KaishInterrupted() from None
         stores = {"out": result.out, "err": result.err, "data": result.data, "code": result.code}
         for option, value in stores.items():
             if getattr(args, option) is not None:
