@@ -444,7 +444,8 @@ def test_fromjson_then_tojson_round_trips_any_document(value: Any, pretty: bool)
 
     async def both() -> tuple[ToolRun, ToolRun]:
         parsed = await arun_tool(FromJson, stdin=text.encode())
-        printed = await arun_tool(ToJson, parsed.data)
+        # the value travels typed, as `fromjson ... | tojson` hands it over
+        printed = await arun_tool(ToJson, stdin=BytesInput(parsed.stdout, parsed.data))
         return parsed, printed
 
     parsed, printed = asyncio.run(both())
