@@ -1,26 +1,25 @@
 """`%kaish` and `%%kaish`: kaish inside an ordinary Python (IPython) session.
 
-    cell (main thread)                         kaish loop thread (LoopThread)
-    ──────────────────                         ──────────────────────────────
-    %%kaish --in xs --out o
-      parse options, check --in values
-      CellStreams.current()  (sys.stdout/err
-        + ipykernel parent header)
-      submit ───────────────────────────────►  _CALL.set(call); set_var(xs)
-      wait (Ctrl-C cancels the task)           Shell.execute ─ bytes ─► _Capture ─► cell
-                                                 `cmd &` ─► tee_factory(job) reads _CALL
-                                                              └─► _JobSink ─► the cell that
-                                                                  started it, even later
-      ◄──────────────── ExecResult ───────────┘
-      store --out/--err/--data/--code, raise KaishCommandError on a non-zero exit
+    cell (main thread)                          kaish loop thread (magic_session.py)
+    ──────────────────                          ────────────────────────────────────
+    %%kaish --in xs --data d
+      split_options: options, then the source
+        verbatim (kaish owns quoting and `$`)
+      --in values checked and converted
+      CellStreams.current(): sys.stdout/err
+        + ipykernel's parent header
+      KaishSession.run ──────────────────────►  set_var(xs); Shell.execute(source)
+        waits; Ctrl-C cancels the kaish work      output ─► the cell, as it comes
+                                                  `cmd &` ─► the job's output ─► this
+                                                             cell, also after it ends
+      ◄──────────────── KaishResult ──────────┘
+      store --out/--err/--data/--code; a non-zero exit raises KaishCommandError
+      (unless --no-raise/--code); `x = %kaish CMD` gets the KaishResult
 
-One `KaishSession` (a Shell on its own event-loop thread) per IPython shell:
-variables, cwd, functions, aliases and jobs persist across cells, and jobs
-keep running between cells. Output goes to the streams that were current when
-the magic ran; in ipykernel each write carries that cell's parent header, so
-a job's output lands in the cell that started it, never in a later one.
-Closing the session (atexit, or unloading the extension) kills every job's
-process group.
+This module is the IPython face: option syntax, help (declared once with
+magic_arguments, shown by `%kaish?`), user-namespace access, the extension
+entry points. Everything that runs kaish is in magic_session.py; the loop
+thread itself in loop_thread.py.
 """
 
 from __future__ import annotations
@@ -172,6 +171,13 @@ class KaishMagics(Magics):
                 atexit.register(_close_at_exit, weakref.ref(self._session))
             return self._session
 
+    @property
+    def _namespace(self) -> dict[str, Any]:
+        """The user's Python namespace (where --in reads and --out/... store)."""
+        assert self.shell is not None
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
     def close(self) -> None:
         with self._session_lock:
             if self._session is not None:
@@ -240,17 +246,21 @@ class KaishMagics(Magics):
         running kaish work; background jobs keep running. Closing Python kills
         every job's process group. %kaish_jobs lists the jobs.
 
-        Examples::
+        Examples (one cell each)::
 
             %kaish ls -l
+
             files = %kaish glob '*.py'
+            for name in files: print(name)
+
             %%kaish --in names --data rows
-            echo "$names" | fromjson | jq 'map({name: .})'
+            tojson $names | jq 'map({name: .})'
+
             %%kaish --bg
             sleep 60; echo done
         """
         __tracebackhide__ = True
-        parser = self.kaish.parser  # type: ignore[attr-defined]
+        parser = self.kaish.parser  # type: ignore[union-attr]  # set by @magic_arguments
         argv, rest = split_options(parser, line)
         args = parser.parse_args(argv)
         if cell is not None and rest:
@@ -273,23 +283,22 @@ class KaishMagics(Magics):
         if args.bg:
             self._start_background(source, call, bindings, no_raise=args.no_raise)
             return None
-        try:
-            result = self.session.run(
-                source,
-                call,
-                bindings=bindings,
-                show_out=args.out is None,
-                show_err=args.err is None,
-            )
-        except KeyboardInterrupt:
-            raise KaishInterrupted() from None
+        result = self._run(
+            source, call, bindings=bindings, show_out=args.out is None, show_err=args.err is None
+        )
         stores = {"out": result.out, "err": result.err, "data": result.data, "code": result.code}
         for option, value in stores.items():
             if getattr(args, option) is not None:
-                self.shell.user_ns[getattr(args, option)] = value
+                self._namespace[getattr(args, option)] = value
         if result.code != 0 and not (args.no_raise or args.code is not None):
             raise KaishCommandError(result)
         return result if cell is None else None
+
+    def _run(self, source: str, call: MagicCall, **options: Any) -> KaishResult:
+        try:
+            return self.session.run(source, call, **options)
+        except KeyboardInterrupt:
+            raise KaishInterrupted() from None
 
     def _bindings(self, groups: list[str]) -> dict[str, Any]:
         """--in names, checked here (before anything runs) and converted."""
@@ -297,10 +306,10 @@ class KaishMagics(Magics):
         for group in groups:
             for name in filter(None, (part.strip() for part in group.split(","))):
                 _identifier("--in", name)
-                if name not in self.shell.user_ns:
+                if name not in self._namespace:
                     raise UsageError(f"--in {name}: no Python variable named {name!r}")
                 try:
-                    bindings[name] = to_kaish_value(self.shell.user_ns[name], name)
+                    bindings[name] = to_kaish_value(self._namespace[name], name)
                 except TypeError as exc:
                     raise UsageError(f"--in {name}: {exc}") from None
         return bindings
@@ -317,13 +326,9 @@ class KaishMagics(Magics):
         call.background_label = first if len(first) <= 60 else first[:59] + "…"
         if self.session.shell.is_complete(source)[0] != "complete":
             # it does not parse, so execute() runs nothing: the error, against the cell's lines
-            result = self.session.run(
-                source, call, bindings=bindings, show_out=False, show_err=False
-            )
+            result = self._run(source, call, bindings=bindings, show_out=False, show_err=False)
         else:
-            result = self.session.run(
-                wrapped, call, bindings=bindings, show_out=False, show_err=False
-            )
+            result = self._run(wrapped, call, bindings=bindings, show_out=False, show_err=False)
         error = result.syntax_error
         if error is not None and error.source != source:
             error.source = source

@@ -221,7 +221,7 @@ def test_result_object(ip: InteractiveShell, cell: Cell) -> None:
     assert list(r) == ["1", "2", "3"]
     assert repr(r) == "KaishResult('seq 3', code=0, out='1\\n2\\n3\\n')"
     assert out.text == "1\n2\n3\n"  # it also streamed
-    cell("j = %kaish jq -n '{a: [1, null]}'")
+    cell("""j = %kaish fromjson '{"a": [1, null]}'""")
     assert ip.user_ns["j"].data == {"a": [1, None]}
     assert "data={'a': [1, None]}" in repr(ip.user_ns["j"])
 
