@@ -526,3 +526,15 @@ async def _shell(script: str, cwd: str) -> tuple[str, int]:
 )
 def test_through_the_shell(script: str, out: str, tmp_path: Path) -> None:
     assert asyncio.run(_shell(script, str(tmp_path))) == (out, 0)
+
+
+def test_importing_the_builtin_leaves_libjq_for_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kaish_kernel.tools.builtins.jq\n"
+        "print('kaish_kernel.tools.builtins._jq_engine' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

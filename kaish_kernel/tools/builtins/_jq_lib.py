@@ -17,7 +17,6 @@ Invariants:
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import importlib.util
 import os
 import threading
@@ -277,6 +276,8 @@ def _load_handle() -> ctypes.CDLL:
     candidates = [override] if override else []
     if spec is not None and spec.origin:
         candidates.append(spec.origin)
+    import ctypes.util  # slow to import (it may run a compiler); only needed here
+
     system = ctypes.util.find_library("jq")
     if system:
         candidates.append(system)

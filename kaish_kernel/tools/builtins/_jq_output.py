@@ -23,7 +23,6 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Final, Protocol
 
 from kaish_kernel.tools.builtins import _jq_lib as clib
@@ -62,6 +61,8 @@ def format_number(value: float) -> str:
         value = 1.7976931348623157e308 if value > 0 else -1.7976931348623157e308
     if value == 0:
         return "-0" if str(value).startswith("-") else "0"
+    from decimal import Decimal  # only literals that need rewriting get here
+
     sign, digits_tuple, exponent = Decimal(repr(value)).normalize().as_tuple()
     assert isinstance(exponent, int)
     digits = "".join(map(str, digits_tuple))

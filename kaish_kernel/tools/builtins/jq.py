@@ -26,15 +26,18 @@ import asyncio
 import json
 import re
 import threading
-from typing import Final
+from types import ModuleType
+from typing import TYPE_CHECKING, Final
 
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.scheduler.stage import NO_DATA, LazyData
 from kaish_kernel.tools.base import Tool, ToolContext
-from kaish_kernel.tools.builtins import _jq_engine as engine
 from kaish_kernel.tools.builtins._textio import describe_os_error
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, ValueError_, coerce_text, display, from_json, to_json
+
+if TYPE_CHECKING:
+    from kaish_kernel.tools.builtins import _jq_engine as engine
 
 __all__ = ["TOOLS", "Jq", "check_filter"]
 
@@ -48,17 +51,25 @@ _INDEX_ARRAY_RE: Final = re.compile(
 _IDENT_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def _load_engine() -> ModuleType:
+    """The libjq engine, imported on first use: ctypes and friends stay off start-up."""
+    from kaish_kernel.tools.builtins import _jq_engine
+
+    return _jq_engine
+
+
 def check_filter(source: str, names: tuple[str, ...] = ()) -> str | None:
     """The E007 report for a filter that does not compile, else None.
 
     For a validator that wants to refuse a script before it runs; the
     compiled program is cached, so the run that follows pays nothing.
     """
+    eng = _load_engine()
     try:
-        engine.compile_program(source, names)
-    except engine.JqCompileError as exc:
+        eng.compile_program(source, names)
+    except eng.JqCompileError as exc:
         return _compile_report(exc.messages)
-    except engine.JqUnavailable:
+    except eng.JqUnavailable:
         return None
     return None
 
@@ -92,10 +103,11 @@ class _Channel:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        eng = _load_engine()
         self._loop = loop
         self._queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         self._slots = threading.Semaphore(_QUEUED_CHUNKS)
-        self.control = engine.RunControl()
+        self.control = eng.RunControl()
 
     def _post(self, item: tuple[str, object]) -> bool:
         try:
@@ -249,6 +261,7 @@ class Jq(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
+        eng = _load_engine()
         args = ctx.args
         source = args.positional[0]
         source = source if isinstance(source, str) else display(source)
@@ -267,7 +280,7 @@ class Jq(Tool):
         variables = {**named, "ARGS": {"positional": [], "named": named}, "ENV": environment}
         arguments = to_json(variables).encode("utf-8")
         as_json = args.json
-        style = engine.DumpStyle(
+        style = eng.DumpStyle(
             raw=args.flag("raw-output") and not as_json,
             join=args.flag("join-output") and not as_json,
             compact=args.flag("compact-output") or as_json,
@@ -283,11 +296,12 @@ class Jq(Tool):
 
     async def _feeds(self, ctx: ToolContext, files: list[str]) -> list[engine.Feed] | int:
         """What to run on: null, the files, the piped value or the piped text."""
+        eng = _load_engine()
         args = ctx.args
         slurp = args.flag("slurp")
         kind = "raw" if args.flag("raw-input") else "json"
         if args.flag("null-input"):
-            return [engine.Feed("null", slurp=slurp)]
+            return [eng.Feed("null", slurp=slurp)]
         if files:
             feeds: list[engine.Feed] = []
             for name in files:
@@ -300,19 +314,19 @@ class Jq(Tool):
                         return ctx.error(f"{name}: {describe_os_error(exc)}")
                 if not _is_text(ctx, data, name):
                     return 1
-                feeds.append(engine.Feed(kind, data, slurp, "stdin" if name == "-" else name))
+                feeds.append(eng.Feed(kind, data, slurp, "stdin" if name == "-" else name))
             if slurp and len(feeds) > 1:  # one stream across the files, as jq reads them
                 joined = b"\n".join(f.data for f in feeds)
-                return [engine.Feed(kind, joined, True, feeds[0].name)]
+                return [eng.Feed(kind, joined, True, feeds[0].name)]
             return feeds
         data = await ctx.stdin.read_all()
         value = await ctx.stdin.data()
         if value is not NO_DATA and kind == "json":
             text = to_json(value).encode("utf-8")
-            return [engine.Feed("json", b"[" + text + b"]" if slurp else text)]
+            return [eng.Feed("json", b"[" + text + b"]" if slurp else text)]
         if not _is_text(ctx, data, "input"):
             return 1
-        return [engine.Feed(kind, data, slurp)]
+        return [eng.Feed(kind, data, slurp)]
 
     async def _run(
         self,
@@ -323,13 +337,14 @@ class Jq(Tool):
         feeds: list[engine.Feed],
         style: engine.DumpStyle,
     ) -> int:
+        eng = _load_engine()
         as_json = ctx.args.json
         channel = _Channel(asyncio.get_running_loop())
         collector = _Collector(channel, stream=not as_json)
 
         def work() -> None:
             try:
-                program = engine.compile_program(source, names, arguments.decode("utf-8"))
+                program = eng.compile_program(source, names, arguments.decode("utf-8"))
                 outcome: object = program.run(feeds, arguments, style, collector, channel.control)
             except BaseException as exc:  # reported on the loop side
                 outcome = exc
@@ -361,14 +376,15 @@ class Jq(Tool):
         return await self._finish(ctx, outcome, collector)
 
     async def _finish(self, ctx: ToolContext, outcome: object, collector: _Collector) -> int:
-        if isinstance(outcome, engine.JqCompileError):
+        eng = _load_engine()
+        if isinstance(outcome, eng.JqCompileError):
             ctx.stderr.write(_compile_report(outcome.messages))
             return 1
-        if isinstance(outcome, engine.JqInputError | engine.JqUnavailable):
+        if isinstance(outcome, eng.JqInputError | eng.JqUnavailable):
             return ctx.error(str(outcome))
         if isinstance(outcome, BaseException):
             raise outcome
-        assert isinstance(outcome, engine.RunOutcome)
+        assert isinstance(outcome, eng.RunOutcome)
         if outcome.results and collector.keeping:
             if ctx.args.json:
                 await ctx.emit_value(collector.value())
