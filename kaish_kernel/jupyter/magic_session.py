@@ -413,6 +413,10 @@ class KaishSession:
         sink = _JobSink(job.id, label, call.streams)
         self._sinks[job.id] = sink
         self._origins[job.id] = (label, call.origin)
+        if len(self._origins) > 2 * self.shell.jobs.finished_retention:
+            # the JobManager forgets old finished jobs; forget their labels too
+            known = set(self.shell.jobs.list_ids())
+            self._origins = {i: o for i, o in self._origins.items() if i in known}
         return sink.tee
 
     def _job_finished(self, job: Any) -> None:

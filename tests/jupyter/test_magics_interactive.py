@@ -4,6 +4,8 @@ output reach" is a question about which recorder holds it."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import signal
 import sys
@@ -21,6 +23,7 @@ from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
 from kaish_kernel.errors import KaishError  # noqa: E402
+from kaish_kernel.jupyter.loop_thread import LoopThread  # noqa: E402
 from kaish_kernel.jupyter.magic_session import (  # noqa: E402
     KaishCommandError,
     KaishResult,
@@ -347,3 +350,38 @@ def test_closing_the_session_kills_job_process_groups(
     assert wait_until(lambda: process_gone(pid))
     cell("%kaish --code c echo ${SURVIVES}")
     assert ip.user_ns["c"] != 0  # a fresh session: the old variable is gone
+
+
+# -- the loop thread ----------------------------------------------------------------------
+
+
+def test_loop_thread_cancel_right_after_submit_reaches_the_task() -> None:
+    loop_thread = LoopThread("test-loop")
+    try:
+        submission = loop_thread.submit(asyncio.sleep(30))
+        submission.cancel()  # queued behind the task's creation, so it finds the task
+        with pytest.raises(concurrent.futures.CancelledError):
+            loop_thread.wait(submission)
+        assert loop_thread.run(asyncio.sleep(0, "next")) == "next"
+    finally:
+        loop_thread.stop()
+    assert not loop_thread.is_alive()
+
+
+def test_loop_thread_run_with_timeout_cancels_the_task() -> None:
+    loop_thread = LoopThread("test-loop")
+    cancelled = threading.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    try:
+        with pytest.raises(concurrent.futures.TimeoutError):
+            loop_thread.run(slow(), timeout=0.05)
+        assert cancelled.wait(WAIT)
+    finally:
+        loop_thread.stop()
