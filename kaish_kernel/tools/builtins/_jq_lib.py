@@ -17,7 +17,6 @@ Invariants:
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import threading
 from collections.abc import Callable
@@ -272,10 +271,15 @@ def load() -> JqLib:
 def _load_handle() -> ctypes.CDLL:
     tried: list[str] = []
     override = os.environ.get(LIBJQ_ENV)
-    spec = importlib.util.find_spec("jq")
     candidates = [override] if override else []
-    if spec is not None and spec.origin:
-        candidates.append(spec.origin)
+    try:
+        # Imported first so the extension is loaded the way Python loads it;
+        # CDLL then opens the same, already mapped, library.
+        import jq as package
+    except ImportError:
+        package = None
+    if package is not None and getattr(package, "__file__", None):
+        candidates.append(package.__file__)
     import ctypes.util  # slow to import (it may run a compiler); only needed here
 
     system = ctypes.util.find_library("jq")
