@@ -327,6 +327,24 @@ def test_check_filter_for_validators() -> None:
     assert report is not None and "E007" in report
 
 
+def test_check_refuses_before_the_script_runs() -> None:
+    tool = Jq()
+
+    def check(*words: Any) -> str | None:
+        return tool.check(bind(Jq.schema, [word_to_raw(w) for w in words]))
+
+    assert check(".a") is None
+    assert check("--arg", "x", "1", "--rawfile", "t", "f", "$x + $t") is None
+    report = check("$x")
+    assert report is not None and report.startswith("error [E007]: jq: $x is not defined")
+    assert check(".[") is not None
+
+
+def test_an_invalid_filter_stops_the_whole_script(tmp_path: Path) -> None:
+    out, code = asyncio.run(_shell("echo before; echo '{}' | jq '.['", str(tmp_path)))
+    assert (out, code) == ("", 1)
+
+
 def test_indexing_an_array_with_a_string_hints_at_iteration() -> None:
     run = jq(".foo", stdin=b"[1,2,3]")
     assert run.code == 1 and run.stdout == b""

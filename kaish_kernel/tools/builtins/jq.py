@@ -33,7 +33,7 @@ from kaish_kernel.errors import ErrorCode
 from kaish_kernel.scheduler.stage import NO_DATA, LazyData
 from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.builtins._textio import describe_os_error
-from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.tools.schema import BoundArgs, Param, Schema
 from kaish_kernel.values import Value, ValueError_, coerce_text, display, from_json, to_json
 
 if TYPE_CHECKING:
@@ -260,6 +260,16 @@ class Jq(Tool):
         category="json",
     )
 
+    def check(self, args: BoundArgs) -> str | None:
+        """The E007 report when the filter does not compile, before anything runs.
+
+        Variables declared with --arg and friends count as defined. The
+        compiled program is cached, so the run that follows reuses it.
+        """
+        if not args.positional or not isinstance(args.positional[0], str):
+            return None
+        return check_filter(args.positional[0], _declared_names(args))
+
     async def run(self, ctx: ToolContext) -> int:
         eng = _load_engine()
         args = ctx.args
@@ -413,6 +423,17 @@ def _is_text(ctx: ToolContext, data: bytes, what: str) -> bool:
         ctx.error(str(exc))
         return False
     return True
+
+
+def _declared_names(args: BoundArgs) -> tuple[str, ...]:
+    """The variable names a command line declares, in the order `run` binds them."""
+    names = (
+        display(pair[0])
+        for flag in ("arg", "argjson", "rawfile", "slurpfile")
+        for pair in args.get(flag) or ()
+        if isinstance(pair, list) and pair
+    )
+    return tuple(dict.fromkeys(names))
 
 
 def _named_values(
