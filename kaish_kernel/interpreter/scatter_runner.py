@@ -14,9 +14,11 @@ stderr to the session instead — see docs/divergences.md).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from kaish_kernel.errors import KaishRuntimeError
+from kaish_kernel.interpreter.commands import run_stage_isolated, run_tool
 from kaish_kernel.interpreter.expand import eval_raw_args
 from kaish_kernel.interpreter.redirects import open_redirects
 from kaish_kernel.lang import ast
@@ -24,15 +26,23 @@ from kaish_kernel.scheduler.scatter import (
     NO_ITEMS_DATA,
     ScatterError,
     ScatterGatherRunner,
+    Worker,
     extract_items,
     format_gather,
     parse_gather_options,
     parse_scatter_options,
 )
-from kaish_kernel.scheduler.stage import NO_DATA, BytesInput, CaptureOutput, resolve_data
+from kaish_kernel.scheduler.stage import (
+    NO_DATA,
+    BytesInput,
+    CaptureOutput,
+    EmptyInput,
+    resolve_data,
+)
 from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
+from kaish_kernel.tools.base import Tool
 from kaish_kernel.tools.schema import Param, Schema, build_tool_args
-from kaish_kernel.values import to_json
+from kaish_kernel.values import Value, to_json
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
@@ -121,6 +131,84 @@ def _wants_json(stmt: ast.Pipeline, si: int, gi: int) -> bool:
     return False
 
 
+def _lone_builtin(ex: Executor, segment: tuple[ast.Stage, ...]) -> tuple[Tool, ast.Command] | None:
+    """The segment's tool when it is one plain builtin command: no alias or
+    function of that name, no redirects, no `VAR=value` prefixes. Such a
+    worker needs none of the general dispatch chain."""
+    if len(segment) != 1 or not isinstance(segment[0], ast.Command):
+        return None
+    cmd = segment[0]
+    name = cmd.name
+    session = ex.session
+    if cmd.redirects or cmd.env or name in ("source", "."):
+        return None
+    if name in session.alias_table or name in session.functions:
+        return None
+    tool = session.registry.get(name[len("/v/bin/") :] if name.startswith("/v/bin/") else name)
+    return None if tool is None else (tool, cmd)
+
+
+def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt: ast.Pipeline) -> Worker:
+    """The coroutine function that runs one item's worker segment.
+
+    Every worker runs in its own fork of the session (a snapshot: what it
+    changes never leaks out or into another worker), with `as_var` bound to
+    the typed item and no stdin. Three shapes, cheapest first:
+
+        (empty)            nothing to run: code 0
+        one plain builtin  evaluate the words, bind, run the tool
+        anything else      the full dispatch chain (functions, externals,
+                           aliases, redirects, several stages)
+    """
+    from kaish_kernel.interpreter.executor import IO as _IO
+
+    if not segment:
+
+        async def nothing(i: int, item: Value, out: CaptureOutput, err: CaptureErrorSink) -> int:
+            return 0
+
+        return nothing
+
+    lone = _lone_builtin(ex, segment)
+    if lone is not None:
+        tool, cmd = lone
+        glob = not tool.schema.patterns_as_data
+        is_sleep = tool.schema.name == "sleep"
+
+        async def builtin(i: int, item: Value, out: CaptureOutput, err: CaptureErrorSink) -> int:
+            fork = ex.fork()
+            fork.session.scope.set(as_var, item)
+            io = _IO(EmptyInput(), out, err)
+            try:
+                raw = await eval_raw_args(fork, cmd.args, io, glob=glob)
+                return await run_tool(fork, tool, cmd.name, raw, io)
+            except KaishRuntimeError as exc:
+                err.write(exc.message.rstrip("\n") + "\n")
+                return exc.code
+            except asyncio.CancelledError:
+                if is_sleep:
+                    err.write("sleep: interrupted\n")  # what kaish's sleep reports (a timed-out row)
+                raise
+
+        return builtin
+
+    pipeline = ast.Pipeline(segment, span=stmt.span)
+
+    async def general(i: int, item: Value, out: CaptureOutput, err: CaptureErrorSink) -> int:
+        fork = ex.fork()
+        fork.session.scope.set(as_var, item)
+        io = _IO(EmptyInput(), out, err)
+        try:
+            if len(segment) == 1:
+                return await run_stage_isolated(fork, segment[0], io)
+            return await fork.run_pipeline(pipeline, io)
+        except KaishRuntimeError as exc:
+            err.write(exc.message.rstrip("\n") + "\n")
+            return exc.code
+
+    return general
+
+
 async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int, gi: int) -> list[int]:
     from kaish_kernel.interpreter.executor import IO as _IO
 
@@ -171,24 +259,7 @@ async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int
     if not items:
         return [0]
 
-    segment = stmt.stages[si + 1 : gi]
-
-    async def worker(i: int, item: object, out: CaptureOutput, err: CaptureErrorSink) -> int:
-        from kaish_kernel.interpreter.commands import run_stage_isolated
-
-        fork = ex.fork()
-        fork.session.scope.set(options.as_var, item)
-        worker_io = _IO(BytesInput(b""), out, err)
-        if not segment:
-            return 0
-        try:
-            if len(segment) == 1:
-                return await run_stage_isolated(fork, segment[0], worker_io)
-            return await fork.run_pipeline(ast.Pipeline(segment, span=stmt.span), worker_io)
-        except KaishRuntimeError as exc:
-            err.write(exc.message.rstrip("\n") + "\n")
-            return exc.code
-
+    worker = _make_worker(ex, stmt.stages[si + 1 : gi], options.as_var, stmt)
     runner = ScatterGatherRunner(options, progress=ex.session.scatter_progress)
     result = await runner.run(items, worker)
     gathered = format_gather(result, gather_options)

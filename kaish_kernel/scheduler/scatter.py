@@ -18,14 +18,18 @@ one failure never stops the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kaish_kernel.scheduler.duration import DURATION_HINT, parse_duration, run_with_deadline
 from kaish_kernel.scheduler.stage import NO_DATA, CaptureOutput, resolve_data
 from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
+from kaish_kernel.scheduler.stream import DEFAULT_STREAM_MAX_SIZE
 from kaish_kernel.values import Value, render_float, to_json
 
 __all__ = [
@@ -245,8 +249,11 @@ def make_row(i: int, item: Value, outcome: WorkerOutcome, timed_out: bool) -> tu
     return row, (None if ok else item_label(item) + note)
 
 
-Worker = Callable[[int, Value, CaptureOutput, CaptureErrorSink], Awaitable[int]]
+Worker = Callable[[int, Value, CaptureOutput, CaptureErrorSink], Coroutine[Any, Any, int]]
 """Runs one item's worker segment, writing into the given captures; returns its code."""
+
+WORKER_CAPTURE_LIMIT = DEFAULT_STREAM_MAX_SIZE  # a worker's stdout beyond this is cut (code 3)
+YIELD_EVERY = 0.005  # seconds of back-to-back synchronous workers before the loop gets a turn
 
 
 def _outcome(code: int, out: CaptureOutput, err: CaptureErrorSink) -> WorkerOutcome:
@@ -256,11 +263,119 @@ def _outcome(code: int, out: CaptureOutput, err: CaptureErrorSink) -> WorkerOutc
             data = resolve_data(out.data)
         except Exception:
             data = _NONE
-    return WorkerOutcome(code, out.getvalue(), err.text(), data)
+    text = err.text()
+    if out.truncated:
+        code = 3  # the spill contract: the output was capped
+        text += (
+            f"[stdout truncated: the worker's output exceeded the {WORKER_CAPTURE_LIMIT // 1048576}MB"
+            f" capture buffer; only the first {WORKER_CAPTURE_LIMIT} bytes are kept]\n"
+        )
+    return WorkerOutcome(code, out.getvalue(), text, data)
+
+
+def _start_eagerly(group: asyncio.TaskGroup, coro: Coroutine[Any, Any, None]) -> None:
+    """Run `coro` now, up to its first suspension; only then give it a task.
+
+    Most workers (`echo "$ITEM"`, `jq …`) never suspend: they finish here
+    without a task, a loop turn or a context switch — that is where most of
+    the per-item cost went. One that does suspend is handed, mid-flight, to
+    a task of the group that drives it exactly as a task would have.
+
+    The first step runs in a copy of the caller's context and, like any
+    synchronous code, cannot be interrupted; `asyncio.current_task()` is the
+    caller's during that step (nothing on a worker's path uses it before its
+    first suspension: TaskGroups there only consult their parent when a
+    child fails, and pipeline stages never fail that way).
+    """
+    context = contextvars.copy_context()
+    try:
+        yielded = context.run(coro.send, None)
+    except StopIteration:
+        return
+    group.create_task(_resume(coro, yielded), context=context)
+
+
+async def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
+    """Drive a coroutine that was started outside any task (see `_start_eagerly`).
+
+    What it yielded is awaited here; the outcome (a result, an exception, or
+    this task's cancellation) is passed back in, step after step."""
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)  # a bare yield: give the loop one turn
+            else:
+                # what a task does with a future its coroutine yielded: take
+                # over the "blocking" mark, then wait for the future itself
+                yielded._asyncio_future_blocking = False
+                await yielded
+        except BaseException as exc:  # cancellation included: it belongs to `coro`
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+
+
+class _Permits:
+    """A counting limiter (a semaphore) whose free path is a plain integer test:
+    most permits are taken and given back without a single await."""
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, count: int) -> None:
+        self._free = count
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def take_nowait(self) -> bool:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        """Wait for a permit (first come, first served). Cancellation: safe."""
+        if self.take_nowait():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # granted just as we were cancelled: hand it on
+            else:
+                with contextlib.suppress(ValueError):  # give() may have dropped it already
+                    self._waiters.remove(waiter)
+            raise
+
+    def give(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the permit passes straight to the waiter
+                return
+        self._free += 1
 
 
 class ScatterGatherRunner:
-    """Runs one worker per item with bounded concurrency; rows in item order."""
+    """Runs one worker per item with bounded concurrency; rows in item order.
+
+        for each item, in order:
+            acquire a permit ─► start its worker eagerly ─► finished? next item
+                                     │ suspended (an external, a sleep, a pipe)
+                                     └─► a task of the group carries it on
+        all done ─► rows in item order
+
+    A worker that raises (a kaish fault, not a failing command) becomes a
+    row for the item `"<worker panicked>"` with code 1; the others go on.
+    Cancelling `run` cancels every running worker (their externals get TERM,
+    grace, KILL) and propagates once they have unwound.
+    """
 
     def __init__(
         self,
@@ -277,37 +392,52 @@ class ScatterGatherRunner:
     async def run(self, items: Sequence[Value], worker: Worker) -> ScatterResult:
         total = len(items)
         slots: list[tuple[dict[str, Value], str | None] | None] = [None] * total
-        semaphore = asyncio.Semaphore(self.options.limit)
-        counts = {"done": 0, "failed": 0, "running": 0}
+        permits = _Permits(self.options.limit)
+        timeout = self.options.timeout
+        progress = self.progress
+        counts = [0, 0, 0]  # done, failed, running
 
         def report() -> None:
-            if self.progress is not None:
-                self.progress(ScatterProgress(total, counts["done"], counts["failed"], counts["running"]))
+            if progress is not None:
+                progress(ScatterProgress(total, counts[0], counts[1], counts[2]))
 
         async def one(i: int, item: Value) -> None:
-            out, err = CaptureOutput(), CaptureErrorSink()
-            counts["running"] += 1
-            report()
+            out, err = CaptureOutput(limit=WORKER_CAPTURE_LIMIT), CaptureErrorSink()
+            counts[2] += 1
+            if progress is not None:
+                report()
             try:
-                timeout = self.options.timeout
                 if timeout is None:
                     timed_out, code = False, await worker(i, item, out, err)
                 else:
                     timed_out, code = await run_with_deadline(worker(i, item, out, err), timeout)
-                row, failure = make_row(i, item, _outcome(code or 0, out, err), timed_out)
-                slots[i] = (row, failure)
-                counts["done"] += 1
-                counts["failed"] += failure is not None
+                outcome = _outcome(code or 0, out, err)
+                # completion wins a tie: a worker that succeeded as its timer fired is fine
+                timed_out = timed_out and (code is None or outcome.code != 0)
+                slot = make_row(i, item, outcome, timed_out)
+            except Exception as exc:
+                crash = WorkerOutcome(1, b"", f"Task panicked: {type(exc).__name__}: {exc}")
+                slot = make_row(i, "<worker panicked>", crash, False)
             finally:
-                counts["running"] -= 1
-                semaphore.release()
+                counts[2] -= 1
+                permits.give()
+            slots[i] = slot
+            counts[0] += 1
+            counts[1] += slot[1] is not None
+            if progress is not None:
                 report()
 
         report()
+        loop = asyncio.get_running_loop()
+        turn = loop.time()
         async with asyncio.TaskGroup() as group:
             for i, item in enumerate(items):
-                await semaphore.acquire()
-                group.create_task(one(i, item))
+                if not permits.take_nowait():
+                    await permits.take()
+                _start_eagerly(group, one(i, item))
+                if loop.time() - turn > YIELD_EVERY:
+                    await asyncio.sleep(0)  # let other cells, jobs and a cancel in
+                    turn = loop.time()
         result = ScatterResult()
         for slot in slots:
             assert slot is not None
@@ -326,6 +456,17 @@ class GatherOutput:
     data: object  # the rows (a list) or NO_ITEMS_DATA for --lines
 
 
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _row_json(row: dict[str, Value]) -> str:
+    """One compact JSONL row; one shared encoder (bytes or NaN in `data`: to_json)."""
+    try:
+        return _ROW_ENCODER.encode(row)
+    except (TypeError, ValueError):
+        return to_json(row)
+
+
 def format_gather(result: ScatterResult, options: GatherOptions) -> GatherOutput:
     """Gather's output: JSONL rows (default), a pretty array (--json) or raw lines."""
     total = len(result.rows)
@@ -337,7 +478,7 @@ def format_gather(result: ScatterResult, options: GatherOptions) -> GatherOutput
             return GatherOutput(123, "", summary + " (drop --lines to get per-worker rows)\n", _NONE)
         return GatherOutput(0, "\n".join(str(row["out"]) for row in result.rows), "", _NONE)
     if options.json:
-        text = json.dumps(result.rows, indent=2, ensure_ascii=False) if result.rows else "[]"
+        text = to_json(result.rows, pretty=True)
     else:
-        text = "\n".join(to_json(row) for row in result.rows)
+        text = "\n".join(map(_row_json, result.rows))
     return GatherOutput(123 if result.failed else 0, text, summary + "\n" if summary else "", result.rows)
