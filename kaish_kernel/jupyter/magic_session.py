@@ -295,17 +295,22 @@ class _JobSink:
         self._decoders = {
             name: codecs.getincrementaldecoder("utf-8")("replace") for name in ("stdout", "stderr")
         }
+        self._open_line = {"stdout": False, "stderr": False}  # last text shown lacks "\n"
 
     def tee(self, name: str, data: bytes) -> None:
-        text = self._decoders[name].decode(data)
+        self._show(name, self._decoders[name].decode(data))
+
+    def _show(self, name: str, text: str) -> None:
         if text:
             self._streams.write(name, text)
+            self._open_line[name] = not text.endswith("\n")
 
     def finish(self, status: str, ok: bool) -> None:
+        """The undecoded tails, each stream's last line ended, then the status line."""
         for name, decoder in self._decoders.items():
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                self._streams.write(name, tail)
+            self._show(name, decoder.decode(b"", final=True))
+            if self._open_line[name]:
+                self._show(name, "\n")
         self._streams.write(
             "stdout" if ok else "stderr", f"[{self.job_id}] {status}  {self.label}\n"
         )
