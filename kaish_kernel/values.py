@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from typing import Any, TypeAlias
 
 __all__ = [
@@ -34,11 +33,11 @@ __all__ = [
     "display",
     "from_json",
     "get_path",
-    "path_text",
-    "set_path",
     "is_collection",
     "parse_number",
+    "path_text",
     "render_float",
+    "set_path",
     "to_json",
     "truthy",
     "type_name",
@@ -93,6 +92,8 @@ def render_float(value: float) -> str:
         return str(int(value))
     text = repr(value)
     if "e" in text or "E" in text:
+        from decimal import Decimal  # rare; keeps decimal off start-up
+
         text = format(Decimal(text), "f")
     if text.endswith(".0"):
         text = text[:-2]
@@ -102,14 +103,14 @@ def render_float(value: float) -> str:
 def display(value: Value) -> str:
     """The text form of a value, as `echo` and string interpolation show it.
 
-    Strings are themselves, null is empty, collections are compact JSON and
+    Strings are themselves, null is `null` (as kaish shows it), collections are compact JSON and
     bytes are their UTF-8 text (invalid UTF-8 raises ValueError_: a text sink
     must never replace bytes silently).
     """
     if isinstance(value, str):
         return value
     if value is None:
-        return ""
+        return "null"
     if value is True:
         return "true"
     if value is False:

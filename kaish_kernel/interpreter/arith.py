@@ -7,6 +7,7 @@ division by zero and overflow of a 64-bit integer are loud errors.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from kaish_kernel.errors import KaishRuntimeError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["eval_arith", "to_int"]
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # what kaish accepts as integer text (no spaces, no `_`)
 
 
 def to_int(value: Value, name: str) -> int:
@@ -32,12 +34,11 @@ def to_int(value: Value, name: str) -> int:
     if isinstance(value, float):
         return int(value)
     if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
+        if _INTEGER.fullmatch(value) is None:
             raise KaishRuntimeError(
                 f"arithmetic error: variable '{name}' has non-numeric value: {value!r}"
-            ) from None
+            )
+        return int(value)
     kind = "binary data" if isinstance(value, bytes) else "JSON"
     raise KaishRuntimeError(f"arithmetic error: variable '{name}' is {kind}, not a number")
 
@@ -50,7 +51,8 @@ def _check(value: int, what: str) -> int:
 
 def _div(a: int, b: int, op: str) -> int:
     if b == 0:
-        raise KaishRuntimeError("arithmetic error: division by zero")
+        what = "division" if op == "/" else "modulo"
+        raise KaishRuntimeError(f"arithmetic error: {what} by zero")
     q = abs(a) // abs(b)
     q = q if (a >= 0) == (b >= 0) else -q
     return q if op == "/" else a - b * q
@@ -60,6 +62,35 @@ async def eval_arith(ex: Executor, node: ast.Arithmetic, io: IO) -> int:
     return await _eval(ex, node.expr, io)
 
 
+async def _expansion(ex: Executor, expr: ast.Expr, io: IO) -> int:
+    """`$X`, `${X}`, `${c[k]}`, `$1`, `$?` ... inside arithmetic.
+
+    As in kaish, an unset variable or positional parameter counts as 0 here
+    (outside arithmetic a bare unset `$X` is an error); an unset root under a
+    subscript stays loud.
+    """
+    from kaish_kernel.interpreter.expand import eval_word, resolve_path_value
+
+    if isinstance(expr, ast.VarRef):
+        name = expr.path.name
+        if not expr.path.segments:
+            found, value = ex.session.scope.lookup(name)
+            return to_int(value, name) if found else 0
+        if not ex.session.scope.has(name):
+            raise KaishRuntimeError(f"arithmetic error: undefined variable in arithmetic: {name}")
+        return to_int((await resolve_path_value(ex, expr.path, io))[1], name)
+    if isinstance(expr, ast.Special) and expr.name.isdigit() and expr.name != "0":
+        args = ex.session.scope.args
+        index = int(expr.name)
+        if index > len(args):
+            return 0
+        return to_int(args[index - 1], f"${index}")
+    value = await eval_word(ex, expr, io)
+    if value == "":
+        return 0
+    return to_int(value, "expansion")
+
+
 async def _eval(ex: Executor, node: ast.Arith, io: IO) -> int:
     if isinstance(node, ast.ArithNumber):
         return node.value
@@ -67,12 +98,7 @@ async def _eval(ex: Executor, node: ast.Arith, io: IO) -> int:
         found, value = ex.session.scope.lookup(node.name)
         return to_int(value, node.name) if found else 0
     if isinstance(node, ast.ArithExpand):
-        from kaish_kernel.interpreter.expand import eval_word
-
-        value = await eval_word(ex, node.expr, io)
-        if value == "":
-            return 0
-        return to_int(value, "expansion")
+        return await _expansion(ex, node.expr, io)
     if isinstance(node, ast.ArithSubscript):
         found, root = ex.session.scope.lookup(node.name)
         if not found:

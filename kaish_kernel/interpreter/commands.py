@@ -28,7 +28,7 @@ from kaish_kernel.interpreter.session import MAX_RECURSION_DEPTH
 from kaish_kernel.lang import ast
 from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.schema import RawArg, UsageError, bind, format_help, words_to_raw
-from kaish_kernel.values import Value, ValueError_, display
+from kaish_kernel.values import Value, ValueError_, display, is_collection
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
@@ -107,20 +107,20 @@ def expand_glob(ex: Executor, pattern: str) -> list[Value]:
 # one command
 # ----------------------------------------------------------------------
 async def run_command(ex: Executor, cmd: ast.Command, io: IO) -> int:
+    """Run one simple command. `A=1 B=2 cmd` prefixes are exported for the
+    command's duration (a function it calls and every process it starts see
+    them) and put back afterwards, export marks included."""
     cmd = _alias_command(ex, cmd)
     scope = ex.session.scope
     saved: list[tuple[str, bool, Value, bool]] = []
-    prefix_env: dict[str, str] = {}
     try:
         for assignment in cmd.env:
             value = await eval_word(ex, assignment.value, io)
-            found, old = scope.lookup(assignment.name)
-            saved.append((assignment.name, found, old, assignment.name in scope.exported))
-            scope.set(assignment.name, value)
-            try:
-                prefix_env[assignment.name] = display(value)
-            except ValueError_ as exc:
-                raise KaishRuntimeError(f"{assignment.name}: {exc}") from None
+            name = assignment.name
+            found, old = scope.lookup(name)
+            saved.append((name, found, old, name in scope.exported))
+            scope.set(name, value)
+            scope.exported.add(name)
         tool = _builtin(ex, cmd.name)
         glob_ok = not (tool is not None and tool.schema.patterns_as_data)
         raw = await eval_raw_args(ex, cmd.args, io, glob=glob_ok)
@@ -133,20 +133,22 @@ async def run_command(ex: Executor, cmd: ast.Command, io: IO) -> int:
             from kaish_kernel.interpreter.executor import IO as _IO
 
             sub_io = _IO(redirected.stdin, redirected.stdout, redirected.stderr)
-            return await dispatch(ex, cmd.name, raw, sub_io, prefix_env)
+            return await dispatch(ex, cmd.name, raw, sub_io)
         finally:
             await redirected.close()
     finally:
-        for name, found, old, _exported in reversed(saved):
+        for name, found, old, exported in reversed(saved):
             if found:
                 scope.set(name, old)
             else:
                 scope.unset(name)
+            if exported:
+                scope.exported.add(name)
+            else:
+                scope.exported.discard(name)
 
 
-async def dispatch(
-    ex: Executor, name: str, raw: list[RawArg], io: IO, prefix_env: dict[str, str] | None = None
-) -> int:
+async def dispatch(ex: Executor, name: str, raw: list[RawArg], io: IO) -> int:
     if name in ("source", "."):
         words = [a.as_word() for a in raw]
         if not words:
@@ -165,7 +167,7 @@ async def dispatch(
     tool = ex.session.registry.get(name)
     if tool is not None:
         return await run_tool(ex, tool, name, raw, io)
-    return await run_external(ex, name, [a.as_word() for a in raw], io, prefix_env or {})
+    return await run_external(ex, name, [a.as_word() for a in raw], io)
 
 
 async def dispatch_words(ex: Executor, argv: list[Value], io: IO) -> int:
@@ -213,15 +215,12 @@ async def run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: I
         return ctx.error(f"{where}{exc.strerror or exc}")
 
 
-async def run_external(
-    ex: Executor, name: str, words: list[Value], io: IO, prefix_env: dict[str, str]
-) -> int:
+async def run_external(ex: Executor, name: str, words: list[Value], io: IO) -> int:
     from kaish_kernel.scheduler.processes import find_executable
     from kaish_kernel.scheduler.processes import run_external as spawn
 
     session = ex.session
-    env = session.exported_env()
-    env.update(prefix_env)
+    env = session.process_env()
     if "/" in name:
         path = session.resolve_path(name)
     else:
@@ -234,6 +233,12 @@ async def run_external(
     for word in words:
         if isinstance(word, bytes):
             argv.append(word.decode("utf-8", "surrogateescape"))
+        elif is_collection(word):
+            kind = "list" if isinstance(word, list) else "record"
+            raise KaishRuntimeError(
+                f"cannot use a {kind} as a command argument — serialize it explicitly"
+                " first, e.g. `cmd $(tojson $x)`"
+            )
         else:
             try:
                 argv.append(display(word))

@@ -173,9 +173,36 @@ class Session:
             found, value = self.scope.lookup(name)
             if found and not is_collection(value):
                 try:
-                    env[name] = display(value)
+                    # a null reaches a process as the empty string, as in kaish
+                    env[name] = "" if value is None else display(value)
                 except ValueError:
                     continue
+        return env
+
+    def process_env(self) -> dict[str, str]:
+        """The environment of a process this session starts: the exported
+        variables only. A list or record cannot cross into the OS
+        environment, nor can bytes that are not text: both are loud errors."""
+        env: dict[str, str] = {}
+        for name in sorted(self.scope.exported):
+            found, value = self.scope.lookup(name)
+            if not found:
+                continue
+            if is_collection(value):
+                kind = "list" if isinstance(value, list) else "record"
+                raise KaishRuntimeError(
+                    f"cannot export '{name}': it holds a {kind}, which can't be an OS environment"
+                    f" variable — serialize it explicitly first, e.g. `export {name}=$(tojson ${name})`"
+                )
+            if value is None:
+                env[name] = ""
+                continue
+            try:
+                env[name] = display(value)
+            except ValueError:
+                raise KaishRuntimeError(
+                    f"{name}: binary data cannot be used as an exported environment variable value"
+                ) from None
         return env
 
     def variables(self) -> Mapping[str, Value]:

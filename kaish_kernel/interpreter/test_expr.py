@@ -9,7 +9,6 @@ tighter than `&&`, which binds tighter than `||`; both short-circuit.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING
 
@@ -99,8 +98,12 @@ def numeric_compare(left: Value, right: Value, op: str) -> bool:
     }[op]
 
 
+def _is_number(value: Value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _order(left: Value, right: Value, op: str) -> bool:
-    if isinstance(left, int | float) and isinstance(right, int | float):
+    if _is_number(left) and _is_number(right):
         a: object = left
         b: object = right
     elif isinstance(left, str) and isinstance(right, str):
@@ -152,7 +155,8 @@ async def eval_test(ex: Executor, node: ast.TestExpr, io: IO) -> bool:
             raise KaishRuntimeError(f"`{node.op}` needs a path; got a {_kind(value)}")
         path = display(value)
         if not path:
-            return False
+            return False  # the empty path names no file (it would resolve to the cwd)
+        # resolve_path expands `~` against the session HOME, wherever the text came from
         resolved = ex.session.resolve_path(path)
         try:
             info = ex.session.vfs.stat(resolved)
@@ -164,10 +168,8 @@ async def eval_test(ex: Executor, node: ast.TestExpr, io: IO) -> bool:
             return info.is_file
         if node.op == "-d":
             return info.is_dir
-        real = ex.session.vfs.real_path(resolved)
-        if real is not None:
-            mode = {"-r": os.R_OK, "-w": os.W_OK, "-x": os.X_OK}[node.op]
-            return os.access(real, mode)
+        # permission bits (anyone's), as kaish and the `test` builtin read them;
+        # an entry without a mode (a virtual one) is readable and writable
         bits = {"-r": 0o444, "-w": 0o222, "-x": 0o111}[node.op]
         return bool(info.mode & bits) if info.mode else node.op != "-x"
     if isinstance(node, ast.UnaryTest):
@@ -177,7 +179,7 @@ async def eval_test(ex: Executor, node: ast.TestExpr, io: IO) -> bool:
         if node.op == "-record":
             return isinstance(value, dict)
         _needs_scalar(node.op, value)
-        empty = _compare_text(value) == "" if value is not None else True
+        empty = _compare_text(value) == ""  # null is the text `null`, as in kaish
         return empty if node.op == "-z" else not empty
     if isinstance(node, ast.WordTest):
         value = await _operand(ex, node.operand, io)
@@ -198,8 +200,15 @@ async def eval_test(ex: Executor, node: ast.TestExpr, io: IO) -> bool:
         if op in ("=~", "!~"):
             _needs_scalar(op, left)
             _needs_scalar(op, right)
+            # kaish matches text against a text pattern; a number or bool on
+            # either side is a type error, not silently its digits
+            for side, what in ((left, "string"), (right, "string (regex pattern)")):
+                if not isinstance(side, str):
+                    raise KaishRuntimeError(
+                        f"`{op}`: type error: expected {what}, got {type_name(side)}"
+                    )
             try:
-                matched = re.search(display(right), display(left)) is not None
+                matched = re.search(right, left) is not None
             except re.error as exc:
                 raise KaishRuntimeError(f"invalid regex {display(right)!r}: {exc}") from None
             return matched if op == "=~" else not matched

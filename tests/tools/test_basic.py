@@ -44,7 +44,7 @@ from tests.tool_harness import FakeShell, arun_tool, run_tool
         (["--no-newline", "x"], b"x"),
         (["Hello, 世界!"], "Hello, 世界!\n".encode()),
         ([[1, "a"], {"k": None}], b'[1,"a"] {"k":null}\n'),
-        ([None], b""),
+        ([None], b"null\n"),  # kaish shows null as `null`
     ],
 )
 def test_echo_output(words: list[object], expected: bytes) -> None:

@@ -66,6 +66,8 @@ def display_width(text: str) -> int:
 
 
 def _as_string(value: Value) -> str:
+    if value is None:
+        return ""  # kaish's printf prints null as nothing (echo shows `null`)
     if isinstance(value, list | dict):
         return to_json(value)
     return display(value)
