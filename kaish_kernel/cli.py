@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code)
+        os._exit(code & 0xFF)  # `exit 300` is status 44, as the OS would make it
     return code
 
 
