@@ -321,36 +321,36 @@ class _Binder:
                 operands.append(value)
                 continue
             if kind == "named":
-                p = self.by_spelling.get(arg.name)
-                if p is None and self.lenient:
+                param = self.by_spelling.get(arg.name)
+                if param is None and self.lenient:
                     if truthy(arg.value):
                         self.out.flags.add(arg.name)
                     continue
-                if p is None:
+                if param is None:
                     raise self.unknown(f"--{arg.name}")
-                if p is JSON_FLAG or p.name == "json" and is_bool_type(p.type):
+                if param is JSON_FLAG or (param.name == "json" and is_bool_type(param.type)):
                     if truthy(arg.value):
-                        self.out.flags.add(p.name)
+                        self.out.flags.add(param.name)
                     else:
-                        self.out.flags.discard(p.name)
+                        self.out.flags.discard(param.name)
                     continue
-                if is_bool_type(p.type):
+                if is_bool_type(param.type):
                     if truthy(arg.value):
-                        self.out.flags.add(p.name)
+                        self.out.flags.add(param.name)
                     continue
-                self.set_value(p, arg.value, f"--{arg.name}")
+                self.set_value(param, arg.value, f"--{arg.name}")
                 continue
             if kind == "long":
-                p = self.by_spelling.get(arg.name)
-                if p is None and self.lenient:
+                param = self.by_spelling.get(arg.name)
+                if param is None and self.lenient:
                     self.out.flags.add(arg.name)
                     continue
-                if p is None:
+                if param is None:
                     raise self.unknown(f"--{arg.name}")
-                if is_bool_type(p.type):
-                    self.out.flags.add(p.name)
+                if is_bool_type(param.type):
+                    self.out.flags.add(param.name)
                 else:
-                    want_values(p, f"--{arg.name}")
+                    want_values(param, f"--{arg.name}")
                 continue
             if kind == "short":
                 self.bind_short(arg.name, want_values, operands)
