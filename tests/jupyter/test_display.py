@@ -36,7 +36,7 @@ def test_a_record_is_a_key_value_table() -> None:
 def test_scalars_and_plain_lists_have_no_html() -> None:
     assert value_bundle("hi") == {"application/json": "hi", "text/plain": "hi"}
     assert "text/html" not in value_bundle([1, 2])
-    assert value_bundle(None)["text/plain"] == ""
+    assert value_bundle(None)["text/plain"] == "null"
 
 
 def test_bytes_and_non_finite_numbers_stay_valid_json() -> None:
