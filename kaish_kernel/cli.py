@@ -13,9 +13,7 @@ is never imported on this path, so `kaish -c true` starts fast.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -37,6 +35,9 @@ def _make_shell(script_name: str, args: list[str], *, interactive: bool = False)
 
 
 async def _run_source(source: str, script_name: str, args: list[str]) -> int:
+    import asyncio
+    import signal
+
     from kaish_kernel.scheduler.stage import FdInput, FdOutput
     from kaish_kernel.scheduler.stderr_stream import FdErrorSink
 
@@ -69,6 +70,9 @@ async def _run_source(source: str, script_name: str, args: list[str]) -> int:
 
 
 async def _repl() -> int:
+    import asyncio
+    import signal
+
     from kaish_kernel.lang.parser import is_complete
     from kaish_kernel.scheduler.stage import FdInput, FdOutput
     from kaish_kernel.scheduler.stderr_stream import FdErrorSink
@@ -115,9 +119,36 @@ async def _repl() -> int:
     return code
 
 
+def _prepare_program_imports() -> None:
+    """Start-up for the `kaish` program (not for a library caller).
+
+    - Bytecode: with PYTHONDONTWRITEBYTECODE set (some CI and sandboxes set
+      it), nothing would ever cache the package's bytecode, and every run
+      would compile it from source again: start-up several times slower. The
+      program writes bytecode anyway (into the package's own `__pycache__`;
+      stdlib and installed packages ship theirs). `KAISH_NO_BYTECODE=1` keeps
+      the interpreter's setting.
+    - TLS: asyncio imports `ssl` (and with it libssl) on the chance a
+      connection needs it; the shell never opens one, so asyncio is imported
+      with `ssl` hidden. asyncio then treats TLS as unavailable in this
+      process; any other code can still `import ssl` afterwards.
+    """
+    if sys.dont_write_bytecode and not os.environ.get("KAISH_NO_BYTECODE"):
+        sys.dont_write_bytecode = False
+    if "asyncio" not in sys.modules and "ssl" not in sys.modules:
+        sys.modules["ssl"] = None  # type: ignore[assignment]  # `import ssl` raises ImportError
+        try:
+            import asyncio  # noqa: F401
+        finally:
+            if sys.modules.get("ssl", 0) is None:
+                del sys.modules["ssl"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point. When run as the `kaish` program, exit without waiting for
     helper threads: a thread blocked reading a terminal must not hold the exit."""
+    if argv is None:
+        _prepare_program_imports()
     code = _main(argv)
     if argv is None:
         sys.stdout.flush()
@@ -127,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
+    import asyncio
+
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "install":
         from kaish_kernel.jupyter.install import main as install_main

@@ -34,7 +34,8 @@ __all__ = ["BUILTIN_INDEX", "BUILTIN_MODULES", "ToolRegistry", "default_registry
 # One module per family. Adding a family means adding its module name here
 # and its names to BUILTIN_INDEX (tests/tools/test_registry.py says which).
 BUILTIN_MODULES: tuple[str, ...] = (
-    "basic",  # echo, printf, true, false, :, sleep, seq, date, basename, dirname, ...
+    "basic",  # echo, printf, true, false, :, sleep, seq, basename, dirname, ...
+    "_date",  # date (datetime, calendar and email.utils are slow to import)
     "text",  # cat, head, tail, wc, tac, tee
     "lines",  # sort, uniq, cut, tr
     "grep",
@@ -60,7 +61,8 @@ def _index(families: dict[str, str]) -> dict[str, str]:
 # with every module's TOOLS.
 BUILTIN_INDEX: dict[str, str] = _index(
     {
-        "basic": "echo printf true : false sleep seq date basename dirname hostname uname",
+        "basic": "echo printf true : false sleep seq basename dirname hostname uname",
+        "_date": "date",
         "text": "cat head tail wc tac tee",
         "lines": "sort uniq cut tr",
         "grep": "grep",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat as stat_mod
 
 from kaish_kernel.scheduler.stage import FdInput, FdOutput, InputStream, OutputStream
@@ -70,6 +69,8 @@ class LocalFs(Filesystem):
     def remove(self, path: str, *, recursive: bool = False) -> None:
         if os.path.isdir(path) and not os.path.islink(path):
             if recursive:
+                import shutil  # bz2, lzma, ...: only when a tree is removed
+
                 shutil.rmtree(path)
             else:
                 os.rmdir(path)

@@ -378,3 +378,6 @@ class Date(Tool):
         except OSError as exc:
             raise DateError(f"{name}: {exc.strerror or exc}") from None
         return _in_zone(datetime.fromtimestamp(info.mtime or time.time(), UTC), zone)
+
+
+TOOLS = (Date,)

@@ -1,5 +1,5 @@
 """The small everyday builtins: echo, printf, true/false/:, sleep, seq,
-basename, dirname, hostname, uname (and date, from `_date`).
+basename, dirname, hostname, uname (`date` is its own family, in `_date`).
 
 None of them touches the filesystem. Each writes its whole output with one
 `stdout.write` except `seq`, which streams in batches so that
@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-import platform
-import socket
 from collections.abc import Iterator
 
 from kaish_kernel import __version__
 from kaish_kernel.scheduler.stage import LazyData
 from kaish_kernel.tools.base import Tool, ToolContext
-from kaish_kernel.tools.builtins._date import Date
-from kaish_kernel.tools.builtins.printf_format import format_cycling
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, ValueError_, display, render_float
 
@@ -136,6 +132,8 @@ class Printf(Tool):
         texts = _texts(ctx, words, "")
         if texts is None:
             return 1
+        from kaish_kernel.tools.builtins.printf_format import format_cycling
+
         await _write(ctx, format_cycling(texts[0], words[1:]), as_json=as_json)
         return 0
 
@@ -461,6 +459,8 @@ class Hostname(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
+        import socket
+
         await _write(ctx, socket.gethostname() + "\n")
         return 0
 
@@ -487,6 +487,8 @@ class Uname(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
+        import platform
+
         flag = ctx.args.flag
         if flag("host"):
             un = platform.uname()
@@ -516,4 +518,6 @@ class Uname(Tool):
         return 0
 
 
-TOOLS = (Echo, Printf, True_, False_, Sleep, Seq, Date, Basename, Dirname, Hostname, Uname)
+# `date` lives in _date.py, its own family: datetime, calendar and email.utils
+# would cost every start-up more than the rest of this module.
+TOOLS = (Echo, Printf, True_, False_, Sleep, Seq, Basename, Dirname, Hostname, Uname)
