@@ -5,6 +5,7 @@
     kaish < script.kai              a script on stdin (not a terminal)
     kaish                           the REPL, on a terminal
     kaish install [--user|--sys-prefix|--prefix P]   the Jupyter kernelspec
+    kaish tour [--output PATH]      execute the tour notebook in the kaish kernel
 
 The exit status is the script's. Output goes straight to fd 1 and fd 2 (an
 external command at the end of a pipeline writes to them directly). Jupyter
@@ -21,6 +22,7 @@ __all__ = ["main"]
 
 USAGE = """usage: kaish [-c SCRIPT | FILE | -] [ARGS...]
        kaish install [--user | --sys-prefix | --prefix PREFIX]
+       kaish tour [--output PATH]
 
   -c SCRIPT   run SCRIPT; ARGS become $1, $2, ...
   FILE        run the kaish script in FILE
@@ -165,6 +167,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from kaish_kernel.jupyter.install import main as install_main
 
         return install_main(args[1:])
+    if args and args[0] == "tour":
+        from kaish_kernel.jupyter.tour import main as tour_main
+
+        return tour_main(args[1:])
     if args and args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0
