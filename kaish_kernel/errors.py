@@ -48,6 +48,8 @@ class ErrorCode:
     # --- validation (kaish's own numbering) ---
     SED_INVALID = "E006"
     JQ_INVALID = "E007"
+    BREAK_OUTSIDE_LOOP = "E008"  # break / continue with no loop around it
+    RETURN_OUTSIDE_FUNCTION = "E009"
     FOR_BARE_VAR = "E012"
     SCATTER_NO_GATHER = "E014"
     DOTTED_TARGET = "E017"

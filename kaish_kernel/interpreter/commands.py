@@ -13,6 +13,7 @@ The dispatch chain, first match wins:
 
 from __future__ import annotations
 
+import posixpath
 from typing import TYPE_CHECKING
 
 from kaish_kernel.errors import KaishRuntimeError, KaishSyntaxError
@@ -24,6 +25,7 @@ from kaish_kernel.interpreter.control import (
 )
 from kaish_kernel.interpreter.expand import eval_raw_args, eval_word
 from kaish_kernel.interpreter.redirects import open_redirects
+from kaish_kernel.interpreter.scope import positional_text
 from kaish_kernel.interpreter.session import MAX_RECURSION_DEPTH
 from kaish_kernel.lang import ast
 from kaish_kernel.tools.base import Tool, ToolContext
@@ -91,7 +93,9 @@ def is_external(ex: Executor, cmd: ast.Command) -> bool:
     name = cmd.name
     if name in ("source", ".") or name in ex.session.functions:
         return False
-    return _builtin(ex, name) is None and not name.startswith("/v/")
+    if _builtin(ex, name) is not None or name.startswith("/v/"):
+        return False
+    return find_script(ex, name) is None
 
 
 def expand_glob(ex: Executor, pattern: str) -> list[Value]:
@@ -167,6 +171,9 @@ async def dispatch(ex: Executor, name: str, raw: list[RawArg], io: IO) -> int:
     tool = ex.session.registry.get(name)
     if tool is not None:
         return await run_tool(ex, tool, name, raw, io)
+    script = find_script(ex, name)
+    if script is not None:
+        return await run_script(ex, name, script, [a.as_word() for a in raw], io)
     return await run_external(ex, name, [a.as_word() for a in raw], io)
 
 
@@ -305,6 +312,59 @@ async def start_background(ex: Executor, stmt: ast.Pipeline, io: IO) -> int:
     return await start_job(ex, stmt, io)
 
 
+def find_script(ex: Executor, name: str) -> str | None:
+    """`NAME.kai` in a $PATH directory (the session's PATH; `/bin` when unset)."""
+    if "/" in name or not name:
+        return None
+    session = ex.session
+    found, path_value = session.scope.lookup("PATH")
+    search = display(path_value) if found and isinstance(path_value, str) else "/bin"
+    for directory in search.split(":"):
+        if not directory:
+            continue
+        candidate = session.resolve_path(posixpath.join(directory, name + ".kai"))
+        try:
+            if session.vfs.is_file(candidate):
+                return candidate
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+async def run_script(ex: Executor, name: str, path: str, args: list[Value], io: IO) -> int:
+    """Run a `.kai` script found on PATH in isolation, like a subshell: a
+    fresh scope (no variables, not even exported ones; $0 is NAME, $1.. the
+    words), the caller's errexit, functions and cwd visible, nothing back."""
+    from kaish_kernel.interpreter.scope import Scope
+    from kaish_kernel.lang.parser import parse, validate
+
+    try:
+        text = ex.session.vfs.read_bytes(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        io.stderr.write(f"{path}: {reason}\n")
+        return 1
+    try:
+        program = parse(text)
+        validate(program, file_body=True)
+    except KaishSyntaxError as exc:
+        io.stderr.write(f"{path}: {exc.render()}\n")
+        return 1
+    fork = ex.fork()
+    fork.session.depth += 1
+    if fork.session.depth > MAX_DEPTH:
+        raise KaishRuntimeError("maximum recursion depth exceeded")
+    scope = Scope()
+    scope.script_name = name
+    scope.script_args = [positional_text(a) for a in args]
+    fork.session.scope = scope
+    fork.source = program.source
+    try:
+        return await fork.run_block(program.body, io, absorb=True)
+    except (ExitShell, ReturnFromFunction) as exc:
+        return exc.code
+
+
 async def source(ex: Executor, path: str, args: list[Value], io: IO) -> int:
     """Run a kaish file in this session; `return` ends the file."""
     from kaish_kernel.lang.parser import parse, validate
@@ -319,7 +379,7 @@ async def source(ex: Executor, path: str, args: list[Value], io: IO) -> int:
         return 1
     try:
         program = parse(text)
-        validate(program)
+        validate(program, file_body=True)
     except KaishSyntaxError as exc:
         io.stderr.write(f"source: {path}: {exc.render()}\n")
         return 1
@@ -331,7 +391,8 @@ async def source(ex: Executor, path: str, args: list[Value], io: IO) -> int:
         session.scope.push_frame(path, list(args))
     try:
         return await ex.run_block(program.body, io, absorb=True)
-    except ReturnFromFunction as ret:
+    except (ReturnFromFunction, ExitShell) as ret:
+        # `exit` in a sourced file ends the file, not the caller (as in kaish)
         return ret.code
     finally:
         session.depth -= 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,13 +39,15 @@ from kaish_kernel.scheduler.stage import (
     resolve_data,
 )
 from kaish_kernel.tools.base import ErrorSink
-from kaish_kernel.values import PathError, Value, display, set_path
+from kaish_kernel.values import PathError, Value, display, set_path, type_name
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.session import Session
     from kaish_kernel.tools.base import ToolContext
 
 __all__ = ["IO", "Executor"]
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(slots=True)
@@ -147,9 +150,9 @@ class Executor:
         if isinstance(stmt, ast.Continue):
             raise ContinueLoop(await self._count(stmt.levels, io, "continue"))
         if isinstance(stmt, ast.Return):
-            raise ReturnFromFunction(await self._code(stmt.value, io))
+            raise ReturnFromFunction(await self._code(stmt.value, io, "return"))
         if isinstance(stmt, ast.Exit):
-            raise ExitShell(await self._code(stmt.value, io))
+            raise ExitShell(await self._code(stmt.value, io, "exit"))
         raise KaishRuntimeError(f"cannot run {type(stmt).__name__}")
 
     async def _count(self, expr: ast.Expr | None, io: IO, what: str) -> int:
@@ -164,14 +167,25 @@ class Executor:
             raise KaishRuntimeError(f"{what}: {count}: loop count out of range")
         return count
 
-    async def _code(self, expr: ast.Expr | None, io: IO) -> int:
+    async def _code(self, expr: ast.Expr | None, io: IO, what: str) -> int:
+        """The code of `return [N]` / `exit [N]`, coerced as kaish does: no N
+        is 0 (not `$?`), true/false are 0/1, a float truncates, text must be
+        an integer. Nothing is masked here; a process exit status is, by the OS."""
         if expr is None:
-            return self.session.last_status
+            return 0
         value = await eval_word(self, expr, io)
-        try:
-            return int(display(value).strip()) & 0xFF
-        except ValueError:
-            raise KaishRuntimeError(f"{display(value)}: numeric argument required") from None
+        if value is True or value is False:
+            return 0 if value else 1
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            return int(value)
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            code = int(value.strip())
+            if -(2**63) <= code < 2**63:  # a 64-bit integer, as kaish reads it
+                return code
+        shown = repr(value) if isinstance(value, str) else type_name(value)
+        raise KaishRuntimeError(f"{what}: numeric argument required: {shown}")
 
     async def run_and_or(self, stmt: ast.AndOr, io: IO) -> int:
         self.cond_depth += 1

@@ -2,6 +2,8 @@
 
 A script that parses can still be refused before anything runs:
 
+    E008  `break` / `continue` outside a loop
+    E009  `return` outside a function (allowed at the top of a sourced file)
     E012  a bare `$var` / `${...}` as a `for` item (kaish never word-splits)
     E014  `scatter` in a pipeline with no `gather` (results would be lost)
     E017  a dotted assignment target: `user.email=x` (brackets: `user[email]`)
@@ -29,8 +31,13 @@ _COMPOUND_HINT = (
 )
 
 
-def validate(program: ast.Program) -> None:
-    """Raise KaishValidationError for the first E012/E014/E017/E018/E020 problem."""
+def validate(program: ast.Program, *, file_body: bool = False) -> None:
+    """Raise KaishValidationError for the first E008/E009/E012/E014/E017/E018/E020
+    problem. `file_body` marks a sourced file or a `.kai` script, where a
+    top-level `return` ends the file."""
+    source = program.source
+    if "break" in source or "continue" in source or "return" in source:
+        _check_control(program, allow_return=file_body)
     for node in _walk(program):
         if isinstance(node, ast.For):
             _check_for(program, node)
@@ -76,6 +83,33 @@ def _walk(node: Any) -> Iterator[Any]:
                 children.append(value)
         children.reverse()
         stack.extend(children)
+
+
+def _check_control(program: ast.Program, *, allow_return: bool) -> None:
+    """E008/E009: loop and function statements need their loop or function.
+    A function body does not reset the loop depth (kaish's validator does not)."""
+    stack: list[tuple[Any, int, int]] = [(program, 0, 1 if allow_return else 0)]
+    while stack:
+        node, loops, functions = stack.pop()
+        if isinstance(node, ast.Break | ast.Continue) and loops == 0:
+            word = "break" if isinstance(node, ast.Break) else "continue"
+            _fail(program, f"{word} used outside of a loop", ErrorCode.BREAK_OUTSIDE_LOOP,
+                  node.span.start, "break and continue end a for or while loop")
+        if isinstance(node, ast.Return) and functions == 0:
+            _fail(program, "return used outside of a function", ErrorCode.RETURN_OUTSIDE_FUNCTION,
+                  node.span.start, "use `exit N` to end the script")
+        if isinstance(node, ast.For | ast.While):
+            loops += 1
+        elif isinstance(node, ast.FunctionDef):
+            functions += 1
+        children: list[Any] = []
+        for name in _child_fields(type(node)):
+            value = getattr(node, name)
+            if type(value) is tuple:
+                children.extend(v for v in value if hasattr(v, "__dataclass_fields__"))
+            elif hasattr(value, "__dataclass_fields__"):
+                children.append(value)
+        stack.extend((child, loops, functions) for child in reversed(children))
 
 
 def _fail(program: ast.Program, message: str, code: str, offset: int, hint: str) -> None:
