@@ -278,8 +278,11 @@ async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int
         await redirected.close()
     if not post:
         return [gathered.code]
-    if gathered.code != 0:
-        return [gathered.code]
     assert isinstance(target, CaptureOutput)
+    if gathered.code != 0:
+        # a failed gather short-circuits the stages after it (partial rows must
+        # not flow on), and its own rows are the statement's output, as in kaish
+        await io.stdout.write(target.getvalue())
+        return [gathered.code]
     post_stdin = BytesInput(target.getvalue(), target.data)
     return [await ex.run_pipeline(ast.Pipeline(post, span=stmt.span), _IO(post_stdin, io.stdout, io.stderr))]
