@@ -41,8 +41,8 @@ from kaish_kernel.scheduler.stage import (
 )
 from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
 from kaish_kernel.tools.base import Tool
-from kaish_kernel.tools.schema import Param, Schema, build_tool_args
-from kaish_kernel.values import Value, to_json
+from kaish_kernel.tools.schema import BoundArgs, Param, Schema, UsageError, build_tool_args
+from kaish_kernel.values import Value, ValueError_, to_json
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
@@ -85,22 +85,32 @@ def _has_substitution(args: tuple[ast.Arg, ...]) -> bool:
     return False
 
 
+def _is_unset(ex: Executor, expr: ast.Expr) -> bool:
+    return (
+        isinstance(expr, ast.VarRef)
+        and not expr.path.segments
+        and not ex.session.scope.has(expr.path.name)
+    )
+
+
 def _drop_unset(ex: Executor, args: tuple[ast.Arg, ...]) -> tuple[ast.Arg, ...]:
-    """A bare unset `$VAR` as an option value gives no value (the flag stays bare)."""
-    kept = []
+    """A bare unset `$VAR` as an option value gives no value: the option
+    keeps its default (`--as $UNSET` binds as ITEM), as in kaish."""
+    kept: list[ast.Arg] = []
     for arg in args:
-        if (
-            isinstance(arg, ast.Positional)
-            and isinstance(arg.value, ast.VarRef)
-            and not arg.value.path.segments
-            and not ex.session.scope.has(arg.value.path.name)
-        ):
+        if isinstance(arg, ast.Positional) and _is_unset(ex, arg.value):
+            if kept and isinstance(kept[-1], ast.LongFlag | ast.ShortFlag):
+                kept.pop()  # `--as $UNSET`: the option goes with its missing value
             continue
+        if isinstance(arg, ast.NamedArg) and _is_unset(ex, arg.value):
+            continue  # `--as=$UNSET`
         kept.append(arg)
     return tuple(kept)
 
 
-async def _options(ex: Executor, cmd: ast.Command, schema: Schema, io: IO):  # type: ignore[no-untyped-def]
+async def _options(ex: Executor, cmd: ast.Command, schema: Schema, io: IO) -> BoundArgs:
+    """Bind scatter's or gather's words with the reduced binder; any failure
+    there is exit 1 (`scatter: <error>`), a bad value is checked later (2)."""
     if _has_substitution(cmd.args):
         raise ScatterError(
             f"{cmd.name}: command substitution is not allowed in {cmd.name} options;"
@@ -108,9 +118,11 @@ async def _options(ex: Executor, cmd: ast.Command, schema: Schema, io: IO):  # t
         )
     try:
         raw = await eval_raw_args(ex, _drop_unset(ex, cmd.args), io, glob=False)
+        return build_tool_args(raw, schema)
     except KaishRuntimeError as exc:
         raise ScatterError(f"{cmd.name}: {exc.message}", 1) from None
-    return build_tool_args(raw, schema)
+    except (UsageError, ValueError_) as exc:
+        raise ScatterError(f"{cmd.name}: {exc}", 1) from None
 
 
 async def _fail(io: IO, message: str, code: int, as_json: bool) -> list[int]:
