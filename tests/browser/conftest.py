@@ -1,7 +1,9 @@
 """Fixtures for the JupyterLab browser test: a private server and Debian's Chromium.
 
     lab      JupyterLab on 127.0.0.1, token, temp root and Jupyter dirs, with the
-             kaish kernelspec installed by `kaish install --prefix`
+             kaish kernelspec installed by `kaish install --prefix`; launched but
+             not waited for, so Chromium starts while the server does (the test
+             asks for both, `lab` first, and calls `lab.wait_ready()`)
     browser  Playwright driving /usr/bin/chromium (Playwright's own browser download
              is not used: `.ci/run` installs Debian's chromium when it is missing)
 
@@ -83,9 +85,10 @@ def started() -> Iterator[set[Process]]:
 
 @pytest.fixture
 def lab(base_dir: Path, output_dir: Path, started: set[Process]) -> Iterator[JupyterLab]:
+    """Launched, not yet answering: the test calls `wait_ready()` once the browser is up."""
     server = JupyterLab(base_dir, output_dir / "jupyter-server.log")
     try:
-        server.start()
+        server.launch()
         yield server
     finally:
         started |= descendants(os.getpid()) | mentioning(str(base_dir))

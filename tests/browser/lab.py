@@ -16,6 +16,8 @@ not. Its log goes to `log_path` so a failure can be read after the fact.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import secrets
@@ -28,6 +30,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from kaish_kernel.cli import main as kaish_main
 
 __all__ = ["JupyterLab", "free_port", "write_notebook"]
 
@@ -116,24 +120,14 @@ class JupyterLab:
         (labconfig / "page_config.json").write_text(
             json.dumps({"disabledExtensions": _DISABLED_PLUGINS})
         )
-        # The user's way in: `kaish install --prefix P`.
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kaish_kernel",
-                "install",
-                "--prefix",
-                str(self.base / "kernels"),
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        # The user's way in, `kaish install --prefix P` (the CLI's code, in-process).
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = kaish_main(["install", "--prefix", str(self.base / "kernels")])
+        if code != 0:
+            raise RuntimeError(f"kaish install --prefix failed with {code}")
 
-    def start(self, timeout: float = 60) -> None:
-        """Start the server and wait until its REST API answers."""
+    def launch(self) -> None:
+        """Start the server; `wait_ready` waits for it (start the browser in between)."""
         env = self._environment()
         self._prepare(env)
         argv = [
@@ -163,6 +157,10 @@ class JupyterLab:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Wait until the REST API answers; raises with the server's log if it never does."""
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:

@@ -56,6 +56,7 @@ def test_kaish_notebook_in_jupyterlab(
     lab: JupyterLab, browser: Any, base_dir: Path, output_dir: Path, record_screenshot: Any
 ) -> None:
     began = time.monotonic()
+    lab.wait_ready()
     write_notebook(lab.root / NOTEBOOK, CELLS)
     page = browser.page
     page.goto(lab.page_url(NOTEBOOK))
