@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 
 from kaish_kernel.scheduler.job import JobManager
+from kaish_kernel.scheduler.stage import OutputStream
 from kaish_kernel.vfs.base import EntryInfo, Filesystem, fs_error
 
 __all__ = ["JobFs"]
@@ -83,6 +84,12 @@ class JobFs(Filesystem):
 
     def write_bytes(self, path: str, data: bytes, *, append: bool = False) -> None:
         raise fs_error(errno.EROFS, path, "jobfs is read-only")
+
+    def open_output(self, path: str, *, append: bool = False) -> OutputStream:
+        raise fs_error(errno.EROFS, path, "jobfs is read-only")
+
+    def rename(self, src: str, dst: str) -> None:
+        raise fs_error(errno.EROFS, src, "jobfs is read-only")
 
     def mkdir(self, path: str, *, parents: bool = False) -> None:
         raise fs_error(errno.EROFS, path, "jobfs is read-only")
