@@ -92,7 +92,7 @@ def test_kaish_notebook_in_jupyterlab(
     notebook.run(2)
     notebook.wait_finished(2)
     expect(notebook.outputs(2)).to_have_count(1)
-    assert notebook.outputs(2).locator(".jp-RenderedJSON").count() == 0, (
+    assert notebook.cell(2).locator(".jp-OutputArea-output.jp-RenderedJSON").count() == 0, (
         "JupyterLab shows the value as a JSON tree, not a table: its application/json "
         "renderer (rank 0) outranks text/html, so a bundle that offers application/json "
         "is never shown as the kernel's HTML table"
