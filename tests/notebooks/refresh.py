@@ -72,6 +72,14 @@ def _collect(kc: Any, msg_id: str) -> tuple[list[Any], int | None]:
                 displays.setdefault(display_id, []).append(out)
 
 
+def _reply(kc: Any, msg_id: str) -> Any:
+    """The execute_reply to `msg_id` (wait_for_ready leaves kernel_info replies behind)."""
+    while True:
+        reply = kc.get_shell_msg(timeout=CELL_TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+
+
 def refresh(path: Path) -> float:
     """Execute `path` in its own kernel and write the outputs back; returns seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -85,7 +93,7 @@ def refresh(path: Path) -> float:
         for number, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
             msg_id = kc.execute(cell.source, allow_stdin=False)
             outputs, count = _collect(kc, msg_id)
-            reply = kc.get_shell_msg(timeout=CELL_TIMEOUT)
+            reply = _reply(kc, msg_id)
             failed = reply["content"]["status"] != "ok"
             if failed and "raises-exception" not in cell.metadata.get("tags", []):
                 errors = [o for o in outputs if o.output_type == "error"]
