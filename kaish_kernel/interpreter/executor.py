@@ -28,7 +28,6 @@ from kaish_kernel.interpreter.control import (
     ReturnFromFunction,
 )
 from kaish_kernel.interpreter.expand import eval_string, eval_values, eval_word, segments_of
-from kaish_kernel.interpreter.scatter_runner import find_scatter, run_scatter_pipeline
 from kaish_kernel.interpreter.test_expr import eval_test
 from kaish_kernel.lang import ast
 from kaish_kernel.scheduler.stage import (
@@ -312,7 +311,14 @@ class Executor:
     async def run_pipeline(self, stmt: ast.Pipeline, io: IO) -> int:
         if stmt.background:
             return await commands.start_background(self, stmt, io)
-        scatter = find_scatter(stmt) if len(stmt.stages) > 1 else None
+        scatter = None
+        if len(stmt.stages) > 1 and any(
+            isinstance(s, ast.Command) and s.name == "scatter" for s in stmt.stages
+        ):
+            # The scatter runner and its engine load on first use (start-up time).
+            from kaish_kernel.interpreter.scatter_runner import find_scatter, run_scatter_pipeline
+
+            scatter = find_scatter(stmt)
         if scatter is not None:
             codes = await run_scatter_pipeline(self, stmt, io, *scatter)
         elif len(stmt.stages) == 1:

@@ -13,6 +13,9 @@ The parser builds these; the interpreter walks them. Nothing here evaluates.
     Arith   ── the tree inside `$(( ))`
     TestExpr ─ the tree inside `[[ ]]`
 
+Each node class is made by `@node` (lang/node.py): a frozen, slotted
+dataclass, built without compiling six methods per class at start-up.
+
 Words are never pasted: an unquoted argument is exactly one Expr (a bareword,
 a `$VAR`, a `$(...)`, a glob, ...); text plus interpolation only exists
 inside double quotes (`Interpolated`).
@@ -20,9 +23,9 @@ inside double quotes (`Interpolated`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
+from kaish_kernel.lang.node import node
 from kaish_kernel.lang.span import NO_SPAN, Span
 from kaish_kernel.values import Value
 
@@ -31,7 +34,7 @@ from kaish_kernel.values import Value
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class KeySeg:
     """`[name]` or `["a key"]`: a literal record key."""
 
@@ -39,7 +42,7 @@ class KeySeg:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class IndexSeg:
     """`[0]`, `[-1]`: a list index (negative counts from the end)."""
 
@@ -47,7 +50,7 @@ class IndexSeg:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class DynamicSeg:
     """`[$k]`: the key or index is the value of an expression."""
 
@@ -55,7 +58,7 @@ class DynamicSeg:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class SliceSeg:
     """`[a:b]`: end-exclusive slice of a list or (by characters) a string."""
 
@@ -67,7 +70,7 @@ class SliceSeg:
 Segment: TypeAlias = KeySeg | IndexSeg | DynamicSeg | SliceSeg
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class VarPath:
     """A variable name (NFC-normalized) and its bracket subscripts."""
 
@@ -81,7 +84,7 @@ class VarPath:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Literal:
     """A bareword or a single-quoted string.
 
@@ -95,7 +98,7 @@ class Literal:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Interpolated:
     """A double-quoted string: literal text (`Literal` str parts) and expansions."""
 
@@ -103,7 +106,7 @@ class Interpolated:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class VarRef:
     """`$X`, `${X}`, `${X[k][0]}`."""
 
@@ -111,7 +114,7 @@ class VarRef:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class VarDefault:
     """`${X:-default}`: the default is used when X is absent or empty.
 
@@ -124,7 +127,7 @@ class VarDefault:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class VarLength:
     """`${#X}`, `${#x[k]}`: characters of a string, elements of a collection."""
 
@@ -135,7 +138,7 @@ class VarLength:
 SPECIAL_NAMES = ("?", "$", "#", "@", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Special:
     """A special parameter: `$?`, `$$`, `$#`, `$@`, `$0`..`$9` (also braced)."""
 
@@ -143,7 +146,7 @@ class Special:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class CommandSubst:
     """`$(...)`: a full statement block whose stdout (or typed value) is the word."""
 
@@ -151,7 +154,7 @@ class CommandSubst:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Arithmetic:
     """`$(( expr ))`: integer arithmetic."""
 
@@ -160,7 +163,7 @@ class Arithmetic:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class GlobWord:
     """An unquoted word holding `*`, `?` or `[...]`: expands to matching paths."""
 
@@ -168,14 +171,14 @@ class GlobWord:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ListItem:
     value: Expr
     spread: bool = False  # `...$xs` flattens a list into the new one
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ListLiteral:
     """`[a b c]`, `[1, 2, 3]`, `[...$xs x]` (value position only)."""
 
@@ -183,14 +186,14 @@ class ListLiteral:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class RecordEntry:
     key: Expr  # Literal (bare or quoted) or Interpolated ("$k")
     value: Expr
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class RecordLiteral:
     """`{name: amy, tags: [a b]}` (value position only)."""
 
@@ -217,13 +220,13 @@ Expr: TypeAlias = (
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ArithNumber:
     value: int
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ArithName:
     """A bare name (`X`): the variable's value as an integer."""
 
@@ -231,7 +234,7 @@ class ArithName:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ArithSubscript:
     """`xs[i]`: a bare subscript, whose index is itself arithmetic (reads variable i)."""
 
@@ -240,7 +243,7 @@ class ArithSubscript:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ArithExpand:
     """An expansion inside arithmetic: `$X`, `${c[port]}`, `$1`, `$?`, `$(cmd)`."""
 
@@ -248,14 +251,14 @@ class ArithExpand:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ArithUnary:
     op: str  # "-", "+", "!"
     operand: Arith
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ArithBinary:
     op: str  # + - * / % == != < <= > >= && ||
     left: Arith
@@ -270,21 +273,21 @@ Arith: TypeAlias = ArithNumber | ArithName | ArithSubscript | ArithExpand | Arit
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class FileTest:
     op: str  # "-e" "-f" "-d" "-r" "-w" "-x"
     operand: Expr
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class UnaryTest:
     op: str  # "-z" "-n" "-list" "-record"
     operand: Expr
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class CompareTest:
     op: str  # "==" "=" "!=" "=~" "!~" "-eq" "-ne" "-gt" "-lt" "-ge" "-le" ">" "<"
     left: Expr
@@ -292,7 +295,7 @@ class CompareTest:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class MembershipTest:
     """`x in $coll`, `x not in $coll`."""
 
@@ -302,7 +305,7 @@ class MembershipTest:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class WordTest:
     """`[[ word ]]`: true when the word is non-empty."""
 
@@ -310,20 +313,20 @@ class WordTest:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class TestNot:
     operand: TestExpr
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class TestAnd:
     left: TestExpr
     right: TestExpr
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class TestOr:
     left: TestExpr
     right: TestExpr
@@ -339,13 +342,13 @@ TestExpr: TypeAlias = (
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Positional:
     value: Expr
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ShortFlag:
     """`-n`, or a cluster `-la` (name "la"); the binder splits clusters."""
 
@@ -353,7 +356,7 @@ class ShortFlag:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class LongFlag:
     """`--force`."""
 
@@ -361,7 +364,7 @@ class LongFlag:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class NamedArg:
     """`--name=value`."""
 
@@ -370,7 +373,7 @@ class NamedArg:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class WordAssign:
     """`key=value` as an argument (export/alias take it; others get the text)."""
 
@@ -379,7 +382,7 @@ class WordAssign:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class DoubleDash:
     """`--`: everything after it is an operand."""
 
@@ -391,7 +394,7 @@ Arg: TypeAlias = Positional | ShortFlag | LongFlag | NamedArg | WordAssign | Dou
 REDIRECT_KINDS = (">", ">>", "<", "2>", "&>", "2>&1", "1>&2", "<<", "<<<")
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class HereDoc:
     """A here-document body. `body` is a Literal (quoted delimiter) or Interpolated."""
 
@@ -402,7 +405,7 @@ class HereDoc:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Redirect:
     """`kind` is one of REDIRECT_KINDS.
 
@@ -416,7 +419,7 @@ class Redirect:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Command:
     """A simple command: `NAME=v name arg... redirect...`."""
 
@@ -432,7 +435,7 @@ class Command:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Assignment:
     """`X=v`, `local X=v` (also `local X = v`), `xs[0]=v`, `u[k][j]=v`."""
 
@@ -443,7 +446,7 @@ class Assignment:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Pipeline:
     """`a | b | c`, optionally `! a | b` (negated) or `a | b &` (background).
 
@@ -457,7 +460,7 @@ class Pipeline:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class AndOr:
     """`left && right` or `left || right` (left-associative, equal precedence)."""
 
@@ -467,14 +470,14 @@ class AndOr:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class IfBranch:
     condition: Block
     body: Block
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class If:
     """`if c; then b; elif c; then b; else b; fi`."""
 
@@ -483,7 +486,7 @@ class If:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class For:
     """`for x in items; do body; done`."""
 
@@ -493,7 +496,7 @@ class For:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class While:
     """`while cond; do body; done` (kaish has no `until`; use `while !`)."""
 
@@ -502,21 +505,21 @@ class While:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class CaseBranch:
     patterns: tuple[Expr, ...]  # glob patterns, alternatives joined by `|`
     body: Block
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Case:
     subject: Expr
     branches: tuple[CaseBranch, ...]
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class FunctionDef:
     """`name() { body }` or `function name { body }`."""
 
@@ -526,7 +529,7 @@ class FunctionDef:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class TestStmt:
     """`[[ expr ]]` as a statement: status 0 when true, 1 when false."""
 
@@ -534,25 +537,25 @@ class TestStmt:
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Break:
     levels: Expr | None = None
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Continue:
     levels: Expr | None = None
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Return:
     value: Expr | None = None
     span: Span = NO_SPAN
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Exit:
     value: Expr | None = None
     span: Span = NO_SPAN
@@ -578,7 +581,7 @@ Stmt: TypeAlias = (
 Block: TypeAlias = tuple[Stmt, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Program:
     body: Block
     source: str = ""
