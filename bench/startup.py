@@ -11,14 +11,26 @@ other work competes for the processors.
 
 The interpreter is the one that runs `kaish` (the venv's), so `python -c
 pass` is the floor any Python program pays, `.pth` hooks included.
+
+`--instructions` also counts the instructions each command executes, under
+valgrind (cachegrind, no cache simulation): slow, but the same number on a
+busy machine as on a quiet one, so it shows what a change saved.
+
+Bytecode: `kaish` writes its own package's bytecode even when
+PYTHONDONTWRITEBYTECODE is set (see kaish_kernel/cli.py), so the first run
+after an install or an edit compiles and later runs do not; the warm-up run
+below takes that cost. `python -m compileall -q kaish_kernel` does the same
+ahead of time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 
@@ -47,6 +59,23 @@ def _run_once(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def _instructions(argv: list[str]) -> int | None:
+    """Instructions `argv` executes (valgrind's `I refs`), or None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    cmd = [
+        valgrind,
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        *argv,
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    match = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    return int(match.group(1).replace(",", "")) if match else None
+
+
 def _find(name: str, override: str | None) -> str:
     if override:
         return override
@@ -64,6 +93,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--kaish", help="the kaish executable (default: next to this Python)")
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions under valgrind"
+    )
     opts = parser.parse_args()
 
     commands = {
@@ -91,6 +123,11 @@ def main() -> int:
             f" {statistics.median(cpus[name]) * 1000:>9.1f}ms"
             f" {min(cpus[name]) * 1000:>7.1f}ms"
         )
+    if opts.instructions:
+        for name, argv in commands.items():
+            count = _instructions(argv)
+            shown = "valgrind not found" if count is None else f"{count / 1e6:.0f}M instructions"
+            print(f"{name:<16} {shown}")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
