@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.browser.lab import JupyterLab
-from tests.browser.processes import Process, descendants, kill_all, mentioning
+from tests.browser.processes import ProcessTracker, mentioning
 
 CHROMIUM = os.environ.get("KAISH_CHROMIUM", "/usr/bin/chromium")
 # Flags for a closed network and a root user: no sandbox, no GPU, nothing that
@@ -76,27 +76,27 @@ def base_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def started() -> Iterator[set[Process]]:
-    """Processes the test saw while running; killed at the end if still alive."""
-    seen: set[Process] = set()
-    yield seen
-    kill_all(seen | descendants(os.getpid()))
+def processes() -> Iterator[ProcessTracker]:
+    """What this test starts; anything of it still alive at the end is killed."""
+    tracker = ProcessTracker()
+    yield tracker
+    tracker.kill_leftovers()
 
 
 @pytest.fixture
-def lab(base_dir: Path, output_dir: Path, started: set[Process]) -> Iterator[JupyterLab]:
+def lab(base_dir: Path, output_dir: Path, processes: ProcessTracker) -> Iterator[JupyterLab]:
     """Launched, not yet answering: the test calls `wait_ready()` once the browser is up."""
     server = JupyterLab(base_dir, output_dir / "jupyter-server.log")
     try:
         server.launch()
         yield server
     finally:
-        started |= descendants(os.getpid()) | mentioning(str(base_dir))
+        processes.seen |= processes.ours() | mentioning(str(base_dir))
         server.shutdown()
 
 
 @pytest.fixture
-def browser(base_dir: Path, output_dir: Path, started: set[Process]) -> Iterator[Any]:
+def browser(base_dir: Path, output_dir: Path, processes: ProcessTracker) -> Iterator[Any]:
     """A persistent Chromium context with a fresh profile dir (one tab, `.pages[0]`).
 
     If the test ends without closing it (it failed), the page is saved as
@@ -126,7 +126,7 @@ def browser(base_dir: Path, output_dir: Path, started: set[Process]) -> Iterator
     try:
         yield handle
     finally:
-        started |= descendants(os.getpid())
+        processes.ours()
         if not handle.closed:
             with contextlib.suppress(Exception):
                 handle.page.screenshot(

@@ -3,10 +3,13 @@
 A process is named by (pid, start time) so that a recycled pid is never
 mistaken for one of ours. Two nets catch leftovers:
 
-    descendants(os.getpid())   taken while everything runs: the server, its
+    ProcessTracker.ours()      new descendants of pytest since the tracker was
+                               made, taken while everything runs: the server, its
                                kernel, Playwright's driver and every Chromium
                                process (the kernel and Chromium start their own
-                               sessions, but their parents are still ours)
+                               sessions, but their parents are still ours);
+                               whatever other tests' fixtures keep running is in
+                               the baseline and never touched
     mentioning(marker)         every process whose command line names the
                                test's private temp dir (kernel connection file,
                                Chromium --user-data-dir), even one reparented
@@ -21,16 +24,24 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Process", "alive", "descendants", "kill_all", "mentioning", "wait_gone"]
+__all__ = [
+    "Process",
+    "ProcessTracker",
+    "alive",
+    "descendants",
+    "kill_all",
+    "mentioning",
+    "wait_gone",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Process:
     pid: int
     started: int  # clock ticks after boot (/proc/PID/stat field 22)
-    command: str
+    command: str = field(compare=False)  # programs may rewrite it (Chromium's zygote does)
 
     def __str__(self) -> str:
         return f"{self.pid} {self.command[:160]}"
@@ -113,3 +124,23 @@ def kill_all(processes: set[Process]) -> None:
             os.kill(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+class ProcessTracker:
+    """The processes started below this one since the tracker was made."""
+
+    def __init__(self) -> None:
+        self.baseline = descendants(os.getpid())
+        self.seen: set[Process] = set()
+
+    def __repr__(self) -> str:
+        return f"<ProcessTracker baseline={len(self.baseline)} seen={len(self.seen)}>"
+
+    def ours(self) -> set[Process]:
+        """New descendants, running now (also remembered for `kill_leftovers`)."""
+        now = descendants(os.getpid()) - self.baseline
+        self.seen |= now
+        return now
+
+    def kill_leftovers(self) -> None:
+        kill_all(self.seen | self.ours())

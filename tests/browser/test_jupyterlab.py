@@ -27,7 +27,7 @@ from playwright.sync_api import expect
 
 from tests.browser.lab import JupyterLab, write_notebook
 from tests.browser.notebook_page import RUNNING, NotebookPage
-from tests.browser.processes import Process, descendants, mentioning, wait_gone
+from tests.browser.processes import Process, ProcessTracker, descendants, mentioning, wait_gone
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,7 +53,12 @@ def _kernel_processes(lab: JupyterLab) -> set[Process]:
 
 
 def test_kaish_notebook_in_jupyterlab(
-    lab: JupyterLab, browser: Any, base_dir: Path, output_dir: Path, record_screenshot: Any
+    lab: JupyterLab,
+    browser: Any,
+    processes: ProcessTracker,
+    base_dir: Path,
+    output_dir: Path,
+    record_screenshot: Any,
 ) -> None:
     began = time.monotonic()
     lab.wait_ready()
@@ -145,7 +150,7 @@ def test_kaish_notebook_in_jupyterlab(
     ran_for = time.monotonic() - began
 
     # Clean shutdown: kernel, browser, server -- then nothing of ours is left.
-    started = descendants(os.getpid()) | mentioning(str(base_dir))
+    started = processes.ours() | mentioning(str(base_dir))
     lab.shutdown_sessions()
     assert not wait_gone(kernels, 15), "the kernel did not exit after its session was deleted"
     browser.close()
