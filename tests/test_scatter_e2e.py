@@ -351,3 +351,40 @@ def test_no_worker_process_outlives_the_run(tmp_path: Path) -> None:
         assert wait_gone("1000.5303") == []
 
     run(main())
+
+
+@pytest.mark.parametrize(
+    "worker",
+    [
+        'echo "$ITEM"',
+        "echo $ITEM extra words",
+        "echo",
+        "printf '%s-%d\\n' x $ITEM",
+        "printf '%d\\n' \"n$ITEM\"",
+        'cat "/nope-$ITEM"',
+        "seq $ITEM",
+        "test $ITEM -gt 1",
+        'fromjson "{bad$ITEM"',
+        'basename "/a/b$ITEM"',
+        "basename",
+        "wc -l",
+        "echo -n $ITEM",
+        "true",
+        "false",
+    ],
+)
+def test_the_one_builtin_fast_path_matches_the_general_path(tmp_path: Path, worker: str) -> None:
+    """A worker that is one plain builtin skips the dispatch chain and binds
+    once per shape; an alias of the same command takes the general path. The
+    rows must be the same."""
+
+    async def main() -> None:
+        async with ShellSession(tmp_path) as sh:
+            name = worker.split()[0]
+            rest = worker[len(name):]
+            fast = await sh(f"seq 1 3 | scatter | {worker} | gather")
+            await sh(f"alias via_alias={name}")
+            general = await sh(f"seq 1 3 | scatter | via_alias{rest} | gather")
+            assert fast == general
+
+    run(main())

@@ -40,8 +40,16 @@ from kaish_kernel.scheduler.stage import (
     resolve_data,
 )
 from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
-from kaish_kernel.tools.base import Tool
-from kaish_kernel.tools.schema import BoundArgs, Param, Schema, UsageError, build_tool_args
+from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.schema import (
+    BoundArgs,
+    Param,
+    RawArg,
+    Schema,
+    UsageError,
+    bind,
+    build_tool_args,
+)
 from kaish_kernel.values import Value, ValueError_, to_json
 
 if TYPE_CHECKING:
@@ -160,6 +168,84 @@ def _lone_builtin(ex: Executor, segment: tuple[ast.Stage, ...]) -> tuple[Tool, a
     return None if tool is None else (tool, cmd)
 
 
+_AS_GIVEN = frozenset({"any", "list", "path"})  # param types whose values bind unchanged
+
+
+class _Binding:
+    """Binds a lone builtin's words once per operand count, not once per item.
+
+    When every word is an operand (no flag is written) and the tool takes its
+    operands as given (a raw tool, or positional params typed any/list/path),
+    the binder's answer depends only on how many operands there are. So the
+    first item with n operands is bound against the schema in full; if that
+    bound every operand unchanged, later items with n operands reuse the
+    shape and only carry their own values. Anything else (a usage error, a
+    coercion, flags) goes the ordinary way, through `run_tool`, every time.
+    """
+
+    __slots__ = ("_bad", "_good", "enabled", "name", "schema")
+
+    def __init__(self, tool: Tool, cmd: ast.Command) -> None:
+        self.schema = tool.schema
+        self.name = cmd.name
+        self.enabled = all(isinstance(arg, ast.Positional) for arg in cmd.args) and (
+            self.schema.raw or all(p.type.lower() in _AS_GIVEN for p in self.schema.positionals)
+        )
+        self._good: set[int] = set()
+        self._bad: set[int] = set()
+
+    def bound(self, raw: list[RawArg]) -> BoundArgs | None:
+        """The bound arguments, or None: bind the ordinary way."""
+        if not self.enabled:
+            return None
+        count = len(raw)
+        if count in self._good:
+            return BoundArgs(positional=[arg.value for arg in raw], schema=self.schema, raw=raw)
+        if count in self._bad:
+            return None
+        try:
+            args = bind(self.schema, raw, self.name)
+        except (UsageError, ValueError_):
+            self._bad.add(count)
+            return None
+        unchanged = len(args.positional) == count and all(
+            bound is arg.value for bound, arg in zip(args.positional, raw, strict=True)
+        )
+        if args.named or args.flags or not unchanged or any(arg.kind != "pos" for arg in raw):
+            self._bad.add(count)
+            return None
+        self._good.add(count)
+        return args
+
+
+async def _call_tool(ex: Executor, tool: Tool, args: BoundArgs, io: IO) -> int:
+    """Run a builtin on arguments already bound: what `commands.run_tool` does
+    after binding (tests/test_scatter_e2e.py checks the two agree)."""
+    session = ex.session
+    ctx = ToolContext(
+        name=tool.schema.name,
+        args=args,
+        stdin=io.stdin,
+        stdout=io.stdout,
+        stderr=io.stderr,
+        shell=session,
+        interactive=session.interactive,
+    )
+    try:
+        return await tool.run(ctx)
+    except BrokenPipeError:
+        raise
+    except KaishRuntimeError as exc:
+        return ctx.error(exc.message, exc.code)
+    except ValueError_ as exc:
+        return ctx.error(str(exc))
+    except UsageError as exc:
+        return ctx.error(str(exc), 2)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return ctx.error(f"{where}{exc.strerror or exc}")
+
+
 def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt: ast.Pipeline) -> Worker:
     """The coroutine function that runs one item's worker segment.
 
@@ -168,7 +254,7 @@ def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt
     the typed item and no stdin. Three shapes, cheapest first:
 
         (empty)            nothing to run: code 0
-        one plain builtin  evaluate the words, bind, run the tool
+        one plain builtin  evaluate the words, bind (once per shape), run the tool
         anything else      the full dispatch chain (functions, externals,
                            aliases, redirects, several stages)
     """
@@ -187,13 +273,18 @@ def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt
         glob = not tool.schema.patterns_as_data
         is_sleep = tool.schema.name == "sleep"
 
+        binding = _Binding(tool, cmd)
+
         async def builtin(i: int, item: Value, out: CaptureOutput, err: CaptureErrorSink) -> int:
             fork = ex.fork()
             fork.session.scope.set(as_var, item)
             io = _IO(EmptyInput(), out, err)
             try:
                 raw = await eval_raw_args(fork, cmd.args, io, glob=glob)
-                return await run_tool(fork, tool, cmd.name, raw, io)
+                args = binding.bound(raw)
+                if args is None:
+                    return await run_tool(fork, tool, cmd.name, raw, io)
+                return await _call_tool(fork, tool, args, io)
             except KaishRuntimeError as exc:
                 err.write(exc.message.rstrip("\n") + "\n")
                 return exc.code
