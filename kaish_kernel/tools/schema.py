@@ -279,7 +279,11 @@ class _Binder:
 
     def set_value(self, p: Param, value: Value, spelled: str) -> None:
         if p.consumes > 1:
-            assert isinstance(value, list)
+            if not isinstance(value, list):
+                raise UsageError(
+                    f"{spelled} takes {p.consumes} values; write {spelled.split('=')[0]} "
+                    + " ".join(["VALUE"] * p.consumes)
+                )
             self.out.named.setdefault(p.name, []).append(
                 [_coerce(self.tool, p, v, spelled) for v in value]
             )
