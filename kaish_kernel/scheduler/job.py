@@ -20,6 +20,7 @@ all exited can have its number reused by a stranger, who must never be hit.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import datetime as dt
 import enum
@@ -284,7 +285,7 @@ class JobManager:
     def jobs(self) -> list[Job]:
         return [self._jobs[i] for i in sorted(self._jobs)]
 
-    def list(self) -> list[JobInfo]:
+    def list(self) -> builtins.list[JobInfo]:
         infos = [job.info() for job in self.jobs()]
         self._apply_retention()
         return infos
@@ -326,8 +327,8 @@ class JobManager:
         self._apply_retention()
         return job.result
 
-    async def wait_all(self) -> list[tuple[JobId, JobResult]]:
-        out: list[tuple[JobId, JobResult]] = []
+    async def wait_all(self) -> builtins.list[tuple[JobId, JobResult]]:
+        out: builtins.list[tuple[JobId, JobResult]] = []
         for job_id in [j.id for j in self.jobs() if not j.stopped]:
             result = await self.wait(job_id)
             if result is not None:
@@ -335,7 +336,7 @@ class JobManager:
         return out
 
     # -- removal --
-    def reap_finished(self) -> list[JobInfo]:
+    def reap_finished(self) -> builtins.list[JobInfo]:
         gone = [self._jobs[i] for i in sorted(self._finished)]
         for job in gone:
             del self._jobs[job.id]
@@ -368,16 +369,16 @@ class JobManager:
             if stat is not None and stat.pgrp == pgid:
                 job.pgid_starts[pgid] = stat.start
 
-    def job_pgids(self, job_id: JobId) -> list[int]:
+    def job_pgids(self, job_id: JobId) -> builtins.list[int]:
         job = self._jobs.get(job_id)
         return [] if job is None else list(job.pgids)
 
-    def live_pgids(self, job_id: JobId) -> list[int]:
+    def live_pgids(self, job_id: JobId) -> builtins.list[int]:
         """The job's process groups that still exist and are still its own."""
         job = self._jobs.get(job_id)
         return [] if job is None else [pg for pg in job.pgids if _group_is_ours(job, pg)]
 
-    def signal_job(self, job_id: JobId, signame: str) -> list[int]:
+    def signal_job(self, job_id: JobId, signame: str) -> builtins.list[int]:
         """Send SIG<signame> to every live process group of the job; the groups reached."""
         sig = getattr(signal, f"SIG{signame}")
         reached = []
@@ -402,7 +403,7 @@ class JobManager:
             job.task.cancel()
         return True
 
-    def terminate(self, job_id: JobId, signame: str = "TERM", *, settle: float = 0.25) -> list[int] | None:
+    def terminate(self, job_id: JobId, signame: str = "TERM", *, settle: float = 0.25) -> builtins.list[int] | None:
         """End a running job the way `kill %N` does.
 
             mark killed ─► SIG<signame> to its live process groups ─► cancel its task

@@ -407,6 +407,7 @@ class ScatterGatherRunner:
             if progress is not None:
                 report()
             try:
+                code: int | None
                 if timeout is None:
                     timed_out, code = False, await worker(i, item, out, err)
                 else:

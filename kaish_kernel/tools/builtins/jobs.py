@@ -93,27 +93,30 @@ class Wait(Tool):
             if not results:
                 await ctx.write_text("(no jobs to wait for)\n")
                 return 0
-            for job_id, _result in results:
+            for job_id, result in results:
                 job = manager.get(job_id)
-                status = job.status.display if job is not None else "Done"
+                if job is not None:
+                    status = job.status.display
+                else:  # dropped by retention meanwhile: its result still says how it went
+                    status = "Done" if result.ok else "Failed"
                 ok = ok and status == "Done"
                 lines.append(f"[{job_id}] {status}\n")
         else:
             for spec in specs:
-                job_id = _job_id(spec)
-                if job_id is None:
+                number = _job_id(spec)
+                if number is None:
                     return ctx.error(f"invalid job id: {spec}")
-                job = manager.get(job_id)
+                job = manager.get(number)
                 if job is None:
-                    return ctx.error(f"job {job_id} not found")
+                    return ctx.error(f"job {number} not found")
                 if job.stopped:
                     return ctx.error(
-                        f"job {job_id} is stopped and cannot finish; resume it with bg or fg first"
+                        f"job {number} is stopped and cannot finish; resume it with bg or fg first"
                     )
-                await manager.wait(job_id)
+                await manager.wait(number)
                 status = job.status.display
                 ok = ok and status == "Done"
-                lines.append(f"[{job_id}] {status}\n")
+                lines.append(f"[{number}] {status}\n")
         await ctx.write_text("".join(lines))
         return 0 if ok else 1
 
