@@ -346,6 +346,14 @@ class JobManager:
     def cleanup(self) -> int:
         return len(self.reap_finished())
 
+    def reap_notices(self) -> builtins.list[str]:
+        """What the interactive REPL prints before a prompt: every finished job
+        is reaped, one line each (`[2] Done make all`)."""
+        return [
+            f"[{info.id}] {JobStatus(info.status).display} {info.command}\n"
+            for info in self.reap_finished()
+        ]
+
     def remove(self, job_id: JobId) -> bool:
         self._finished.pop(job_id, None)
         return self._jobs.pop(job_id, None) is not None

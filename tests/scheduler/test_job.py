@@ -473,3 +473,20 @@ def test_stderr_sink_of_a_job_accepts_text_and_bytes() -> None:
         return job.stderr.read()
 
     assert run(main()) == b"ab"
+
+
+def test_reap_notices_reap_finished_jobs_one_line_each() -> None:
+    async def main() -> tuple[list[str], list[int]]:
+        manager = JobManager()
+        slow = manager.spawn("sleep 30", _returns(0, 30))
+        await manager.wait(manager.spawn("make all", _returns(0)).id)
+        await manager.wait(manager.spawn("false", _returns(1)).id)
+        notices = manager.reap_notices()
+        left = manager.list_ids()
+        manager.terminate(slow.id)
+        await manager.wait(slow.id)
+        return notices, left
+
+    notices, left = run(main())
+    assert notices == ["[2] Done make all\n", "[3] Failed false\n"]
+    assert left == [1]
