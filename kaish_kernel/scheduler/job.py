@@ -4,6 +4,9 @@
                    │                                              │ writes live into the rings
                    │◄──────────── finish(code) ◄──────────────────┘ (rings closed first)
     wait(id) ──────┘  an Event per job; waiting never removes the job
+    kill %N ──► terminate(): mark killed ─► signal its live process groups
+                             ─► cancel its task if it outlives the signal
+    shutdown ─► cancel every job, wait (bounded), SIGKILL what its groups left
 
 Ids start at 1 and are never reused. A finished job stays in the table (with
 its result and output) until `jobs --cleanup`, `remove`, or retention (the
@@ -12,9 +15,10 @@ detached: only `kill`, `cancel_all_jobs` and `shutdown` reach it — its task
 is not a child of any foreground task, and its externals run in their own
 process groups.
 
-Process groups are only ever signalled while they still belong to this
-session (checked in /proc where there is one): a group whose processes have
-all exited can have its number reused by a stranger, who must never be hit.
+A process group is only signalled while it is still the group the job
+started (checked in /proc where there is one: the leader's start time, or a
+surviving member in this session): once all its processes have exited, its
+number can be reused by a stranger, who must never be hit.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ class Job:
     pgid_starts: dict[int, int] = field(default_factory=dict)  # leader start times
     done: asyncio.Event = field(default_factory=asyncio.Event)
     tee: Callable[[str, bytes], None] | None = None  # a notebook's "show it in my cell"
+    parent: JobId | None = None  # the job whose script started this one (None: the shell)
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.status_string} {self.command!r}>"
