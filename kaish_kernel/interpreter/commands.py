@@ -210,7 +210,9 @@ async def run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: I
     try:
         return await tool.run(ctx)
     except BrokenPipeError:
-        return 0
+        # the reader has gone: this raises out of the enclosing compound, so a
+        # loop feeding `head` stops (the pipeline counts the stage as code 0)
+        raise
     except KaishRuntimeError as exc:
         return ctx.error(exc.message, exc.code)
     except ValueError_ as exc:
@@ -292,16 +294,26 @@ async def run_multistage(ex: Executor, stmt: ast.Pipeline, io: IO) -> list[int]:
     from kaish_kernel.interpreter.executor import IO as _IO
     from kaish_kernel.scheduler.pipeline import PipelineRunner, StageSpec
 
+    """Run the stages concurrently. A stage that fails with a kaish error
+    (`echo $UNSET | cat`) ends, the others finish, and then the error is
+    raised for the whole statement, as kaish aborts on it."""
     forks = [ex.fork() for _ in stmt.stages]
     specs = []
+    errors: list[KaishRuntimeError] = []
     for fork, stage in zip(forks, stmt.stages, strict=True):
         external = isinstance(stage, ast.Command) and is_external(ex, stage)
 
         async def run(stdin, stdout, fork=fork, stage=stage):  # type: ignore[no-untyped-def]
-            return await run_stage_isolated(fork, stage, _IO(stdin, stdout, io.stderr))
+            try:
+                return await run_stage_isolated(fork, stage, _IO(stdin, stdout, io.stderr))
+            except KaishRuntimeError as exc:
+                errors.append(exc)
+                return exc.code
 
         specs.append(StageSpec(run=run, external=external))
     codes = await PipelineRunner().run(specs, stdin=io.stdin, stdout=io.stdout, stderr=io.stderr)
+    if errors:
+        raise errors[0]
     ex.session.adopt(forks[-1].session)
     return codes
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +63,21 @@ class IO:
         return IO(self.stdin, stdout, self.stderr)
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The non-empty lines of `text` (a trailing `\r` dropped), one at a time."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        if stop < 0:
+            stop = end
+        line = text[start:stop]
+        start = stop + 1
+        if line.endswith("\r"):
+            line = line[:-1]
+        if line:
+            yield line
+
+
 class Executor:
     """Walks statements against one Session (a fork gets its own Executor)."""
 
@@ -91,6 +108,8 @@ class Executor:
             return exc.code
         except ReturnFromFunction as exc:
             return exc.code
+        except BrokenPipeError:
+            return self.session.last_status  # the program's own reader has gone
 
     async def run_block(
         self, block: ast.Block, io: IO, *, reset_data: bool = False, absorb: bool = False
@@ -115,6 +134,10 @@ class Executor:
             else:
                 status = await self.run_stmt(stmt, io)
             session.last_status = status
+            if io.stdout.reader_closed:
+                # nobody reads this block's output any more (`... | head -n 1`
+                # has what it wanted): end here, as SIGPIPE ends a sh subshell
+                raise BrokenPipeError("the reader of this output has gone")
             if (
                 status != 0
                 and session.opts.errexit
@@ -229,28 +252,31 @@ class Executor:
                 raise ContinueLoop(cont.levels - 1) from None
             return 0, False
 
-    async def for_items(self, stmt: ast.For, io: IO) -> list[Value]:
-        items: list[Value] = []
+    async def for_items(self, stmt: ast.For, io: IO) -> list[Iterable[Value]]:
+        """The loop's items, one iterable per head word, all evaluated before
+        the first iteration. A `$(...)` giving text iterates its non-empty
+        lines, lazily: a million-line head costs its text, not a million strings."""
+        groups: list[Iterable[Value]] = []
         for expr in stmt.items:
             if isinstance(expr, ast.CommandSubst):
                 value = await self.command_substitution(expr, io)
                 if isinstance(value, list):
-                    items.extend(value)
+                    groups.append(value)
                 elif isinstance(value, str):
-                    items.extend(line.removesuffix("\r") for line in value.split("\n") if line)
+                    groups.append(_lines(value))
                 else:
-                    items.append(value)
+                    groups.append((value,))
             else:
-                items.extend(await eval_values(self, expr, io))
-        return items
+                groups.append(await eval_values(self, expr, io))
+        return groups
 
     async def run_for(self, stmt: ast.For, io: IO) -> int:
-        items = await self.for_items(stmt, io)
+        groups = await self.for_items(stmt, io)
         scope = self.session.scope
         had, previous = scope.lookup(stmt.var)
         status = 0
         try:
-            for item in items:
+            for item in itertools.chain.from_iterable(groups):
                 scope.set(stmt.var, item)
                 status, stop = await self._loop_body(stmt.body, io)
                 if stop:

@@ -52,5 +52,6 @@ async def start_job(ex: Executor, stmt: ast.Pipeline, io: IO) -> int:
             return exc.code
 
     job = jobs.spawn(command, work)
+    job.parent = ex.session.job_id  # set before the job's first step runs
     io.stderr.write(f"[{job.id}]\n")
     return 0

@@ -312,6 +312,12 @@ class OutputStream(abc.ABC):
         """A real fd an external may write to directly, if there is one."""
         return None
 
+    @property
+    def reader_closed(self) -> bool:
+        """True once a write has shown that nobody reads any more (a caller
+        running a loop into this output stops there, as SIGPIPE would stop it)."""
+        return False
+
     def flush_pending(self) -> None:  # noqa: B027 - optional hook
         """Push out anything buffered before an external writes to `fileno()`."""
 
@@ -327,6 +333,7 @@ class FdOutput(OutputStream):
         self._fd = fd
         self._owned = owned
         self._closed = False
+        self._broken = False
 
     async def write(self, data: bytes) -> None:
         if self._closed:
@@ -338,7 +345,14 @@ class FdOutput(OutputStream):
             except BlockingIOError:
                 await asyncio.sleep(0.001)
                 continue
+            except BrokenPipeError:
+                self._broken = True
+                raise
             view = view[written:]
+
+    @property
+    def reader_closed(self) -> bool:
+        return self._broken
 
     async def close(self) -> None:
         if not self._closed:
@@ -375,11 +389,20 @@ class CallbackOutput(OutputStream):
 
     def __init__(self, callback: Callable[[bytes], object]) -> None:
         self._callback = callback
+        self._broken = False
 
     async def write(self, data: bytes) -> None:
-        result = self._callback(data)
-        if asyncio.iscoroutine(result):
-            await result
+        try:
+            result = self._callback(data)
+            if asyncio.iscoroutine(result):
+                await result
+        except BrokenPipeError:
+            self._broken = True
+            raise
+
+    @property
+    def reader_closed(self) -> bool:
+        return self._broken
 
 
 class NullOutput(OutputStream):

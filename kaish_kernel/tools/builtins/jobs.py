@@ -88,6 +88,22 @@ class Wait(Tool):
         specs = [display(v) for v in ctx.args.positional]
         lines: list[str] = []
         ok = True
+        # inside a background job, `wait` waits for the jobs that job started
+        # (as a subshell waits for its own children): never for itself, so a
+        # job running `wait` cannot deadlock on itself or on a sibling
+        own = getattr(ctx.shell, "job_id", None)
+        if not specs and own is not None:
+            children = [j.id for j in manager.jobs() if j.parent == own and not j.stopped]
+            for job_id in children:
+                result = await manager.wait(job_id)
+                job = manager.get(job_id)
+                status = job.status.display if job is not None else (
+                    "Done" if result is not None and result.ok else "Failed"
+                )
+                ok = ok and status == "Done"
+                lines.append(f"[{job_id}] {status}\n")
+            await ctx.write_text("".join(lines))
+            return 0 if ok else 1
         if not specs:
             results = await manager.wait_all()
             if not results:
@@ -109,6 +125,8 @@ class Wait(Tool):
                 job = manager.get(number)
                 if job is None:
                     return ctx.error(f"job {number} not found")
+                if number == own:
+                    return ctx.error(f"job {number} cannot wait for itself")
                 if job.stopped:
                     return ctx.error(
                         f"job {number} is stopped and cannot finish; resume it with bg or fg first"
