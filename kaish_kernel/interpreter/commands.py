@@ -23,7 +23,7 @@ from kaish_kernel.interpreter.control import (
     ExitShell,
     ReturnFromFunction,
 )
-from kaish_kernel.interpreter.expand import eval_raw_args, eval_word
+from kaish_kernel.interpreter.expand import eval_raw_args, eval_word, text_of
 from kaish_kernel.interpreter.redirects import open_redirects
 from kaish_kernel.interpreter.scope import positional_text
 from kaish_kernel.interpreter.session import MAX_RECURSION_DEPTH
@@ -158,7 +158,7 @@ async def dispatch(ex: Executor, name: str, raw: list[RawArg], io: IO) -> int:
         if not words:
             io.stderr.write(f"{name}: usage: {name} FILE [ARGS...]\n")
             return 2
-        return await source(ex, display(words[0]), words[1:], io)
+        return await source(ex, text_of(words[0], "source"), words[1:], io)
     if name.startswith("/v/bin/"):
         tool = _builtin(ex, name)
         if tool is None:
@@ -181,7 +181,7 @@ async def dispatch_words(ex: Executor, argv: list[Value], io: IO) -> int:
     """Run a command given as words (for `timeout`, scatter workers, ...)."""
     if not argv:
         return 0
-    return await dispatch(ex, display(argv[0]), words_to_raw(argv[1:]), io)
+    return await dispatch(ex, text_of(argv[0], "command name"), words_to_raw(argv[1:]), io)
 
 
 async def run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: IO) -> int:

@@ -29,7 +29,13 @@ from kaish_kernel.interpreter.control import (
     ExitShell,
     ReturnFromFunction,
 )
-from kaish_kernel.interpreter.expand import eval_string, eval_values, eval_word, segments_of
+from kaish_kernel.interpreter.expand import (
+    eval_string,
+    eval_values,
+    eval_word,
+    segments_of,
+    text_of,
+)
 from kaish_kernel.interpreter.test_expr import eval_test
 from kaish_kernel.lang import ast
 from kaish_kernel.scheduler.stage import (
@@ -40,7 +46,7 @@ from kaish_kernel.scheduler.stage import (
     resolve_data,
 )
 from kaish_kernel.tools.base import ErrorSink
-from kaish_kernel.values import PathError, Value, display, set_path, type_name
+from kaish_kernel.values import PathError, Value, set_path, type_name
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.session import Session
@@ -181,10 +187,14 @@ class Executor:
         if expr is None:
             return 1
         value = await eval_word(self, expr, io)
-        try:
-            count = int(display(value))
-        except ValueError:
-            raise KaishRuntimeError(f"{what}: {display(value)}: numeric argument required") from None
+        text = value.strip() if isinstance(value, str) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            count = value
+        elif text is not None and _INTEGER.fullmatch(text):
+            count = int(text)
+        else:
+            shown = repr(value) if isinstance(value, str) else type_name(value)
+            raise KaishRuntimeError(f"{what}: {shown}: numeric argument required")
         if count < 1:
             raise KaishRuntimeError(f"{what}: {count}: loop count out of range")
         return count
@@ -300,7 +310,7 @@ class Executor:
         return status
 
     async def run_case(self, stmt: ast.Case, io: IO) -> int:
-        subject = display(await eval_word(self, stmt.subject, io))
+        subject = text_of(await eval_word(self, stmt.subject, io), "case subject")
         for branch in stmt.branches:
             for pattern_expr in branch.patterns:
                 if isinstance(pattern_expr, ast.GlobWord):

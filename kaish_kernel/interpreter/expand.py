@@ -39,14 +39,20 @@ __all__ = [
     "eval_word",
     "resolve_path_value",
     "segments_of",
+    "text_of",
 ]
 
 
-def _text(value: Value, what: str = "value") -> str:
+def text_of(value: Value, what: str = "value") -> str:
+    """The text of a value for a place that needs text; binary that is not
+    UTF-8 is a kaish error naming the place, never a Python one."""
     try:
         return display(value)
     except ValueError_ as exc:
         raise KaishRuntimeError(f"{what}: {exc}") from None
+
+
+_text = text_of
 
 
 async def segments_of(ex: Executor, path: ast.VarPath, io: IO) -> list[PathSegment]:

@@ -26,7 +26,7 @@ from kaish_kernel.errors import KaishRuntimeError
 from kaish_kernel.lang import ast
 from kaish_kernel.scheduler.stage import BytesInput, InputStream, OutputStream
 from kaish_kernel.tools.base import ErrorSink
-from kaish_kernel.values import display, is_collection
+from kaish_kernel.values import is_collection
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
@@ -120,7 +120,7 @@ class OpenRedirects:
 
 
 async def _target_path(ex: Executor, redirect: ast.Redirect, io: IO) -> str:
-    from kaish_kernel.interpreter.expand import eval_word
+    from kaish_kernel.interpreter.expand import eval_word, text_of
 
     assert redirect.target is not None
     value = await eval_word(ex, redirect.target, io)
@@ -129,7 +129,7 @@ async def _target_path(ex: Executor, redirect: ast.Redirect, io: IO) -> str:
         raise KaishRuntimeError(
             f"redirect: the target is a {kind}, not a path; serialize it with tojson or pick a field"
         )
-    return ex.session.resolve_path(display(value))
+    return ex.session.resolve_path(text_of(value, "redirect target"))
 
 
 async def open_redirects(

@@ -373,10 +373,10 @@ async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int
     target = CaptureOutput() if post else io.stdout
     redirected = await open_redirects(ex, gather_cmd.redirects, io.with_stdout(target))
     try:
-        if gathered.text:
-            await redirected.stdout.write(gathered.text.encode("utf-8"))
         if gathered.data is not NO_ITEMS_DATA:
             redirected.stdout.set_data(gathered.data, is_value=True)
+        if gathered.text:
+            await redirected.stdout.write(gathered.text.encode("utf-8"))
     finally:
         await redirected.close()
     if not post:

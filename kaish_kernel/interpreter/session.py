@@ -21,7 +21,7 @@ from kaish_kernel.interpreter.scope import Scope, normalize_name
 from kaish_kernel.lang.ast import FunctionDef
 from kaish_kernel.tools.base import ShellOptions, ToolContext
 from kaish_kernel.tools.registry import ToolRegistry
-from kaish_kernel.values import Value, display, is_collection
+from kaish_kernel.values import Value, ValueError_, display, is_collection
 from kaish_kernel.vfs.router import VfsRouter
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ class Session:
                 try:
                     # a null reaches a process as the empty string, as in kaish
                     env[name] = "" if value is None else display(value)
-                except ValueError:
+                except ValueError_:
                     continue
         return env
 
@@ -199,7 +199,7 @@ class Session:
                 continue
             try:
                 env[name] = display(value)
-            except ValueError:
+            except ValueError_:
                 raise KaishRuntimeError(
                     f"{name}: binary data cannot be used as an exported environment variable value"
                 ) from None

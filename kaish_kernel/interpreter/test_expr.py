@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from kaish_kernel.errors import KaishRuntimeError
+from kaish_kernel.interpreter.expand import text_of
 from kaish_kernel.lang import ast
 from kaish_kernel.values import Value, display, is_collection, type_name, values_equal
 
@@ -129,7 +130,7 @@ def _membership(needle: Value, haystack: Value) -> bool:
                 continue
         return False
     if isinstance(haystack, dict):
-        return display(needle) in haystack
+        return text_of(needle, "`in` key") in haystack
     raise KaishRuntimeError(
         f"`in` requires a list or record on the right-hand side, got {type_name(haystack)} —"
         " substring tests use `=~`, glob, or `case`"
@@ -153,7 +154,7 @@ async def eval_test(ex: Executor, node: ast.TestExpr, io: IO) -> bool:
         value = await _operand(ex, node.operand, io)
         if is_collection(value):
             raise KaishRuntimeError(f"`{node.op}` needs a path; got a {_kind(value)}")
-        path = display(value)
+        path = text_of(value, "a path")
         if not path:
             return False  # the empty path names no file (it would resolve to the cwd)
         # resolve_path expands `~` against the session HOME, wherever the text came from
@@ -183,7 +184,7 @@ async def eval_test(ex: Executor, node: ast.TestExpr, io: IO) -> bool:
         return empty if node.op == "-z" else not empty
     if isinstance(node, ast.WordTest):
         value = await _operand(ex, node.operand, io)
-        return bool(display(value)) if not is_collection(value) else True
+        return bool(text_of(value)) if not is_collection(value) else True
     if isinstance(node, ast.MembershipTest):
         needle = await _operand(ex, node.left, io)
         haystack = await _operand(ex, node.right, io)
