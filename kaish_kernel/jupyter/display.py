@@ -7,6 +7,12 @@ A cell whose last command produced a typed value (`fromjson`, `jq`,
     text/plain         strings as they are, other values as pretty JSON
     text/html          a table, when the value is a list of records or a record
 
+When there is a table, the JSON travels as VALUE_MIME
+(`application/vnd.kaish.value+json`) instead of `application/json`:
+JupyterLab ranks its JSON tree viewer above HTML, so a bundle holding both
+would show a collapsed tree where the user should see the table. Front ends
+and tools that want the data read VALUE_MIME (same JSON) or `text/plain`.
+
 Errors follow one convention (the kernel's module docstring repeats it):
 
     non-zero exit status  ename "ExitStatus",       evalue "exit status N"
@@ -35,10 +41,11 @@ __all__ = [
     "job_status_bundle",
     "progress_bundle",
     "syntax_error",
+    "VALUE_MIME",
     "value_bundle",
-    "value_texts",
 ]
 
+VALUE_MIME = "application/vnd.kaish.value+json"
 MAX_TABLE_ROWS = 500
 MAX_TABLE_COLUMNS = 60
 MAX_CELL_CHARS = 300
@@ -47,16 +54,6 @@ MAX_CELL_CHARS = 300
 def _json_ready(value: Value) -> Any:
     """The value as plain JSON data (bytes and non-finite floats made representable)."""
     return json.loads(to_json(value))
-
-
-def value_texts(value: Value) -> list[str]:
-    """Spellings a command may have printed for `value` (to avoid showing it twice)."""
-    texts = [to_json(value), to_json(value, pretty=True)]
-    try:
-        texts.append(display(value))
-    except ValueError:
-        pass
-    return [t for t in dict.fromkeys(texts) if t]
 
 
 def _plain(value: Value) -> str:
@@ -97,7 +94,7 @@ def _records_table(rows: Sequence[dict[str, Value]]) -> str:
     if len(columns) > len(names):
         notes.append(f"{len(columns) - len(names)} more columns not shown")
     caption = f"<caption>{len(rows)} rows × {len(columns)} columns</caption>"
-    footer = f"<p><em>{html.escape('; '.join(notes))} (full value in application/json)</em></p>" if notes else ""
+    footer = f"<p><em>{html.escape('; '.join(notes))} (full value in the JSON data)</em></p>" if notes else ""
     return (
         f'<table class="kaish-table">{caption}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>{footer}"
@@ -118,15 +115,14 @@ def _is_records(value: Value) -> bool:
 
 def value_bundle(value: Value) -> dict[str, Any]:
     """The mimebundle of an `execute_result` for a typed value."""
-    bundle: dict[str, Any] = {
-        "application/json": _json_ready(value),
-        "text/plain": _plain(value),
-    }
+    table = None
     if _is_records(value):
-        bundle["text/html"] = _records_table(value)
+        table = _records_table(value)
     elif isinstance(value, dict) and value:
-        bundle["text/html"] = _record_table(value)
-    return bundle
+        table = _record_table(value)
+    if table is None:
+        return {"application/json": _json_ready(value), "text/plain": _plain(value)}
+    return {VALUE_MIME: _json_ready(value), "text/plain": _plain(value), "text/html": table}
 
 
 # -- errors --------------------------------------------------------------------

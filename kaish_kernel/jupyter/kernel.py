@@ -59,9 +59,14 @@ from kaish_kernel.jupyter.display import (
     interrupt_error,
     syntax_error,
     value_bundle,
-    value_texts,
 )
-from kaish_kernel.jupyter.output import DEFAULT_OUTPUT_LIMIT, JobView, ProgressView, StreamCoalescer
+from kaish_kernel.jupyter.output import (
+    DEFAULT_OUTPUT_LIMIT,
+    CellStdout,
+    JobView,
+    ProgressView,
+    StreamCoalescer,
+)
 from kaish_kernel.jupyter.stdin import EOF_ANSWER, FrontendInput, NoFrontendInput
 from kaish_kernel.shell import Shell
 
@@ -294,7 +299,8 @@ class KaishKernel(Kernel):
                     return
             out.write_stderr(data)
 
-        return await self.kaish.execute(code, stdout=out.write_stdout, stderr=stderr, stdin=stdin)
+        out.cell_stdout = CellStdout(out)
+        return await self.kaish.execute(code, stdout=out.cell_stdout, stderr=stderr, stdin=stdin)
 
     def _finish_cell(
         self,
@@ -308,6 +314,20 @@ class KaishKernel(Kernel):
         progress = self._progress.pop(id(parent), None)
         if progress is not None:
             progress.stop()
+        shows_value = (
+            not silent
+            and not (task.cancelled() or self._interrupted)
+            and task.exception() is None
+            and task.result().error is None
+            and task.result().code == 0
+            and task.result().has_data
+        )
+        if out.cell_stdout is not None:
+            # the value's text is shown as the execute_result, or else as output
+            if shows_value:
+                out.cell_stdout.drop()
+            else:
+                out.cell_stdout.release()
         if task.cancelled() or self._interrupted:
             out.close()
             return self._error(interrupt_error(), parent, count, silent)
@@ -324,8 +344,7 @@ class KaishKernel(Kernel):
         if result.code != 0:
             out.close()
             return self._error(exit_status_error(result.code), parent, count, silent)
-        if result.has_data and not silent:
-            out.drop_trailing("stdout", value_texts(result.data))
+        if shows_value:
             out.close()
             bundle = value_bundle(result.data)
             self._send("execute_result", {"execution_count": count, "data": bundle, "metadata": {}}, parent)

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from kaish_kernel.jupyter.display import job_status_bundle, progress_bundle
+from kaish_kernel.scheduler.stage import NO_DATA, OutputStream
 
 __all__ = [
     "DEFAULT_OUTPUT_LIMIT",
@@ -77,6 +78,56 @@ def human_size(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+class CellStdout(OutputStream):
+    """A cell's stdout: text streams as it comes, except the text of a typed value.
+
+    Once a writer attaches a value (`set_data(..., is_value=True)`) or
+    announces one (`expect_value()`, jq), what it writes is held until the
+    statement ends. A new top-level statement (`set_data(NO_DATA)`) or a cell
+    whose result is not shown as a value releases it as ordinary output; a
+    cell that ends with the value drops it, because the execute_result shows
+    the value (as a table) instead. Held text is bounded: past HOLD_LIMIT it
+    is released and streaming resumes.
+    """
+
+    HOLD_LIMIT = 4 * 1024 * 1024
+
+    def __init__(self, out: StreamCoalescer) -> None:
+        self._out = out
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+        self._holding = False
+
+    async def write(self, data: bytes) -> None:
+        if not self._holding:
+            self._out.write_stdout(data)
+            return
+        self._held.append(bytes(data))
+        self._held_bytes += len(data)
+        if self._held_bytes > self.HOLD_LIMIT:
+            self.release()
+
+    def set_data(self, value: object, *, is_value: bool = False) -> None:
+        super().set_data(value, is_value=is_value)
+        if value is NO_DATA:
+            self.release()
+        elif is_value:
+            self._holding = True
+
+    def expect_value(self) -> None:
+        self._holding = True
+
+    def release(self) -> None:
+        """Send what was held, and stream from now on."""
+        held, self._held, self._held_bytes, self._holding = self._held, [], 0, False
+        for chunk in held:
+            self._out.write_stdout(chunk)
+
+    def drop(self) -> None:
+        """Forget what was held: the value is shown another way."""
+        self._held, self._held_bytes, self._holding = [], 0, False
+
+
 class StreamCoalescer:
     """Batches one producer's stdout/stderr into `stream` messages for one parent.
 
@@ -99,6 +150,7 @@ class StreamCoalescer:
     ) -> None:
         self._send = send
         self.parent = parent
+        self.cell_stdout: CellStdout | None = None  # set when a cell runs through this
         self._limit = limit if limit > 0 else 0
         self._spill = spill
         self._cap_hint = cap_hint

@@ -297,6 +297,13 @@ class OutputStream(abc.ABC):
         self._data = value
         self._is_value = is_value
 
+    def expect_value(self) -> None:  # noqa: B027 - optional hook
+        """Announce that the text about to be written is the rendering of a
+        typed value that will be attached when the writer finishes (jq).
+
+        A sink that shows values its own way (the notebook's execute_result
+        table) may then hold that text back instead of streaming it twice."""
+
     @property
     def data(self) -> object:
         return self._data

@@ -10,15 +10,17 @@ from kaish_kernel.jupyter.display import (
     interrupt_error,
     job_status_bundle,
     syntax_error,
+    VALUE_MIME,
     value_bundle,
-    value_texts,
 )
 
 
 def test_a_list_of_records_is_a_table_with_every_column() -> None:
     rows = [{"name": "a", "size": 1}, {"name": "<b>", "size": 2, "extra": None}]
     bundle = value_bundle(rows)
-    assert bundle["application/json"] == rows
+    # with a table, the JSON rides under kaish's own type so JupyterLab shows the table
+    assert bundle[VALUE_MIME] == rows
+    assert "application/json" not in bundle
     html = bundle["text/html"]
     assert html.count("<tr>") == 3  # header + 2 rows
     assert "<th>extra</th>" in html
@@ -41,8 +43,8 @@ def test_scalars_and_plain_lists_have_no_html() -> None:
 
 def test_bytes_and_non_finite_numbers_stay_valid_json() -> None:
     bundle = value_bundle({"raw": b"\x00\xff", "x": float("nan")})
-    assert bundle["application/json"]["raw"]["_type"] == "bytes"
-    assert bundle["application/json"]["x"] == "NaN"
+    assert bundle[VALUE_MIME]["raw"]["_type"] == "bytes"
+    assert bundle[VALUE_MIME]["x"] == "NaN"
 
 
 def test_long_tables_are_cut_with_a_note() -> None:
@@ -50,12 +52,6 @@ def test_long_tables_are_cut_with_a_note() -> None:
     html = value_bundle(rows)["text/html"]
     assert html.count("<tr>") == MAX_TABLE_ROWS + 1
     assert "5 more rows not shown" in html
-
-
-def test_value_texts_cover_compact_pretty_and_display() -> None:
-    texts = value_texts([1, 2])
-    assert "[1,2]" in texts and "[\n  1,\n  2\n]" in texts
-    assert value_texts("word") == ['"word"', "word"]
 
 
 def test_error_conventions() -> None:

@@ -81,7 +81,7 @@ def test_typed_value_is_an_execute_result_shown_once(kernel: KernelHarness, tmp_
     results = cell.outputs("execute_result")
     assert len(results) == 1
     data = results[0]["content"]["data"]
-    assert [row["NAME"] for row in data["application/json"]] == ["a.txt", "b.txt"]
+    assert [row["NAME"] for row in data["application/vnd.kaish.value+json"]] == ["a.txt", "b.txt"]
     assert "<table" in data["text/html"] and "a.txt" in data["text/html"]
     assert results[0]["content"]["execution_count"] == cell.reply["execution_count"]
     assert cell.stream_text() == "listing\n"  # the JSON text is not repeated as a stream
@@ -201,3 +201,26 @@ def test_scatter_shows_a_live_progress_line_finalised_in_place(kernel: KernelHar
     assert any("running" in t for t in texts[:-1]), texts
     assert texts[-1] == "scatter: 6/6 done"
     assert len(lines) <= 12  # throttled, not one message per worker event
+
+
+def test_a_value_printed_by_jq_is_shown_once_as_the_result(kernel: KernelHarness) -> None:
+    # jq prints before it knows its value; the cell's stdout holds that text
+    # back, so the value appears once (the execute_result), never twice
+    for _ in range(3):
+        cell = kernel.run("echo '{\"a\":1}' | jq .")
+        assert cell.reply is not None and cell.reply["status"] == "ok"
+        assert len(cell.outputs("execute_result")) == 1
+        assert cell.stream_text() == ""
+
+
+def test_a_value_before_the_last_statement_is_ordinary_output(kernel: KernelHarness) -> None:
+    cell = kernel.run("fromjson '[1,2]'; echo after")
+    assert cell.reply is not None and cell.reply["status"] == "ok"
+    assert cell.outputs("execute_result") == []
+    assert cell.stream_text() == "[1,2]after\n"
+
+
+def test_a_failing_cell_still_shows_a_held_value_text(kernel: KernelHarness) -> None:
+    cell = kernel.run("fromjson '[1,2]'; false")
+    assert cell.reply is not None and cell.reply["status"] == "error"
+    assert cell.stream_text() == "[1,2]"

@@ -360,6 +360,8 @@ class Jq(Tool):
                 outcome = exc
             channel.finish(outcome)
 
+        if collector.keeping:
+            ctx.stdout.expect_value()  # the printed results are the value's text
         threading.Thread(target=work, name="kaish-jq", daemon=True).start()
         broken = False
         try:
