@@ -34,6 +34,7 @@ from kaish_kernel.values import Value, display, to_json
 
 __all__ = [
     "MAX_TABLE_ROWS",
+    "VALUE_MIME",
     "error_content",
     "exit_status_error",
     "format_duration",
@@ -41,7 +42,6 @@ __all__ = [
     "job_status_bundle",
     "progress_bundle",
     "syntax_error",
-    "VALUE_MIME",
     "value_bundle",
 ]
 

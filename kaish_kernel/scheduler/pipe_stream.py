@@ -254,6 +254,11 @@ class PipeWriter(OutputStream):
         st = self._state
         n = st.put(data)
         total = len(data)
+        while not n:  # nothing went in: retry with the object itself, so a
+            # hand-off passes the caller's bytes on without a copy
+            if st.size >= st.capacity:
+                await _wait(st.write_waiters)
+            n = st.put(data)
         if n == total:
             return
         view = memoryview(data)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from kaish_kernel.errors import KaishSyntaxError
 from kaish_kernel.jupyter.display import (
     MAX_TABLE_ROWS,
+    VALUE_MIME,
     exit_status_error,
     format_duration,
     interrupt_error,
     job_status_bundle,
     syntax_error,
-    VALUE_MIME,
     value_bundle,
 )
 
