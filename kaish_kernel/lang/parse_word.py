@@ -320,6 +320,10 @@ class WordParser(ExpandParser):
             if rest or len(parts) > 1:
                 return [ast.Positional(self.scalar(parts, Ctx.ARG), first.to(parts[-1].span))]
             return [ast.Positional(ast.Literal(lead, False, first), first)]
+        if rest and len(parts) == 1 and parts[0].kind is TokenKind.LIT and "$" not in rest:
+            # one plain word such as `-k2,2` or `-d,`: the glued value stays in
+            # the flag word; the binder splits name from value by the schema
+            return [ast.ShortFlag(name + rest, first)]
         flag_span = Span(first.start, first.start + m.end())
         args: list[ast.Arg] = [ast.ShortFlag(name, flag_span)]
         tail = self._tail(parts, m.end())

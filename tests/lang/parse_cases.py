@@ -30,7 +30,7 @@ FLAGS = [
     ('ls -l -la --force --foo-bar -vvv', '(cmd ls (short l) (short la) (long force) (long foo-bar) (short vvv))'),
     ('grep --context=3 --name="a b" --x=$v -- -p', '(cmd grep (named context 3) (named name q"a b") (named x (var v)) (dd) -p)'),
     ('echo -- --flag=value -n a=b --long -x', '(cmd echo (dd) (named flag value) -n (wa a b) --long -x)'),
-    ('cut -d, -f2 -d: -F:: -f1-3 -c5', '(cmd cut (short d) "," (short f2) (short d:) (short F::) (short f1-3) (short c5))'),
+    ('cut -d, -f2 -d: -F:: -f1-3 -c5', '(cmd cut (short d,) (short f2) (short d:) (short F::) (short f1-3) (short c5))'),
     ('grep -f$(echo x) -d"$sep"', '(cmd grep (short f) (subst (cmd echo x)) (short d) (interp (var sep)))'),
     ('date +%Y-%m-%d +%s', '(cmd date "+%Y-%m-%d" "+%s")'),
     ('tail -n +2 -n -2', '(cmd tail (short n) +2 (short n) -2)'),
