@@ -233,10 +233,15 @@ class CommandParser(WordParser):
             )
         nxt = self.peek()
         if nxt.kind is TokenKind.OP and nxt.text in _REDIRECTS:
+            reads = nxt.text.startswith("<")
             self.error(
                 "redirects on a compound command are not supported",
                 nxt.start,
-                hint="pipe into it instead: cat file | while read line; do ...; done",
+                hint=(
+                    "pipe into it instead: cat file | while read line; do ...; done"
+                    if reads
+                    else "pipe its output instead: for ...; done | tee file  (or redirect inside the body)"
+                ),
             )
         return compound
 
