@@ -240,7 +240,7 @@ class CommandParser(WordParser):
                 hint=(
                     "pipe into it instead: cat file | while read line; do ...; done"
                     if reads
-                    else "pipe its output instead: for ...; done | tee file  (or redirect inside the body)"
+                    else "pipe its output instead: for ...; done | cat > file"
                 ),
             )
         return compound
