@@ -50,23 +50,28 @@ async def _run_source(source: str, script_name: str, args: list[str]) -> int:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
-    interrupted = False
+    interrupted = 0
 
-    def on_sigint() -> None:
+    def on_signal(signum: int) -> None:
         nonlocal interrupted
-        interrupted = True
+        interrupted = signum
         task.cancel()
 
-    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    # Ctrl-C, and a TERM or HUP sent to kaish itself: stop the foreground work,
+    # then close the Shell, which kills every background job's process group.
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for signum in handled:
+        loop.add_signal_handler(signum, on_signal, signum)
     try:
         result = await shell.execute(source, stdout=stdout, stderr=stderr, stdin=stdin)
         code = result.code
     except asyncio.CancelledError:
         if not interrupted:
             raise
-        code = 130
+        code = 128 + interrupted
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in handled:
+            loop.remove_signal_handler(signum)
         await shell.close()
     return code
 

@@ -47,10 +47,22 @@ class VfsRouter:
     def is_virtual(self, path: str) -> bool:
         return not isinstance(self.route(path)[0], LocalFs)
 
+    def _mount_parent(self, path: str) -> bool:
+        """Is `path` a directory that exists only because a mount lies below it (`/v`)?"""
+        norm = posixpath.normpath(path)
+        return any(
+            prefix != "/" and prefix.startswith(norm.rstrip("/") + "/") for prefix in self._mounts
+        )
+
     # -- the Filesystem operations, routed --
     def stat(self, path: str) -> EntryInfo:
         fs, sub = self.route(path)
-        return fs.stat(sub)
+        try:
+            return fs.stat(sub)
+        except FileNotFoundError:
+            if self._mount_parent(path):
+                return EntryInfo(posixpath.basename(posixpath.normpath(path)), "dir")
+            raise
 
     def exists(self, path: str) -> bool:
         try:
@@ -73,7 +85,12 @@ class VfsRouter:
 
     def listdir(self, path: str) -> list[EntryInfo]:
         fs, sub = self.route(path)
-        entries = fs.listdir(sub)
+        try:
+            entries = fs.listdir(sub)
+        except FileNotFoundError:
+            if not self._mount_parent(path):
+                raise
+            entries = []
         # mount points show up inside their parent directory
         norm = posixpath.normpath(path)
         names = {e.name for e in entries}
