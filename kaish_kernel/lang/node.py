@@ -73,6 +73,8 @@ def node(cls: type[T]) -> type[T]:
     if cls.__bases__ != (object,):
         raise TypeError(f"@node {cls.__name__}: node classes do not inherit")
     had_doc = cls.__dict__.get("__doc__") is not None
+    if not had_doc:  # else dataclass asks inspect for a signature (slow); ours follows
+        cls.__doc__ = cls.__name__
     made: Any = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
     fields = dataclasses.fields(made)
     for f in fields:
