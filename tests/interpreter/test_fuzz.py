@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import posixpath
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -164,14 +165,17 @@ SIMPLE = [
     "cat <<< {w}", "echo {w} 2>&1", "echo {w} 1>&2", "cat nope.txt 2>/dev/null",
     "[[ {w} == {w} ]]", "[[ -n {w} ]]", "[[ {w} -lt {n} ]]", "[[ {w} =~ a ]]",
     "[[ a in $xs ]]", "[[ -f out.txt ]]", "echo $(({w} + {n}))", "timeout 1 echo {w}",
-    "return {n}", "exit {n}", "break", "continue", "sleep 0.01", "wait",
+    "exit {n}", "sleep 0.01", "wait",
     "echo {w} &", "jobs", "source out.txt", "help echo", "type echo", "which echo",
 ]
 
 
+COMMANDS = [t for t in SIMPLE if not re.match(r"(local |[\w\[\]]+=)", t)]  # no assignments
+
+
 @st.composite
-def simple(draw: st.DrawFn) -> str:
-    template = draw(st.sampled_from(SIMPLE))
+def simple(draw: st.DrawFn, templates: list[str] = SIMPLE) -> str:
+    template = draw(st.sampled_from(templates))
     return template.format_map(_Fill(draw))
 
 
@@ -186,30 +190,52 @@ class _Fill(dict):  # type: ignore[type-arg]
         return self._draw(st.sampled_from(WORDS))
 
 
+LOOP_EXIT = st.sampled_from(["break", "continue", "break 2", "continue 1", ":",
+                             "if [[ $i == 2 ]]; then break; fi"])
+RETURN = st.sampled_from(["return", "return 3", "return $?", ":", "return false"])
+
+
 def statements(depth: int) -> st.SearchStrategy[str]:
     if depth <= 0:
         return simple()
     inner = statements(depth - 1)
+    stage = st.one_of(simple(COMMANDS), loops(depth - 1))
     block = st.lists(inner, min_size=1, max_size=3).map("; ".join)
     return st.one_of(
         simple(),
-        st.tuples(inner, st.sampled_from([" | ", " && ", " || ", "; "]), inner).map("".join),
-        st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} | {t[1]} | {t[2]}"),
+        st.tuples(stage, st.sampled_from([" | ", " && ", " || "]), stage).map("".join),
+        st.tuples(inner, inner).map("; ".join),
+        st.tuples(stage, stage, stage).map(lambda t: f"{t[0]} | {t[1]} | {t[2]}"),
         st.tuples(inner, block, block).map(lambda t: f"if {t[0]}; then {t[1]}; else {t[2]}; fi"),
         st.tuples(st.sampled_from(WORDS), block).map(lambda t: f"for i in {t[0]} z; do {t[1]}; done"),
-        block.map(lambda b: f"for i in $(seq 1 3); do {b}; done"),
-        block.map(lambda b: f"n=0; while [[ $n -lt 3 ]]; do n=$((n + 1)); {b}; done"),
+        st.tuples(block, LOOP_EXIT).map(lambda t: f"for i in $(seq 1 3); do {t[0]}; {t[1]}; done"),
+        st.tuples(block, LOOP_EXIT).map(
+            lambda t: f"n=0; while [[ $n -lt 3 ]]; do n=$((n + 1)); {t[1]}; {t[0]}; done"
+        ),
         st.tuples(st.sampled_from(WORDS), block).map(
             lambda t: f"case {t[0]} in a*) {t[1]};; *) :;; esac"
         ),
         block.map(lambda b: f"f() {{ {b}; }}"),
-        block.map(lambda b: f"g() {{ {b}; }}; g x y"),
+        st.tuples(block, RETURN).map(lambda t: f"g() {{ {t[0]}; {t[1]}; }}; g x y"),
         block.map(lambda b: f"x=$({b})"),
         block.map(lambda b: f'echo "[$({b})]"'),
         block.map(lambda b: f"cat <<EOF\n$({b})\nline $x\nEOF"),
-        block.map(lambda b: f"{{ {b}; }}"),
         inner.map(lambda s: f"{s} &\nwait"),
-        inner.map(lambda s: f"seq 1 3 | scatter --as N | {s} | gather"),
+        stage.map(lambda s: f"seq 1 3 | scatter --as N | {s} | gather"),
+        loops(depth - 1),
+    )
+
+
+def loops(depth: int) -> st.SearchStrategy[str]:
+    """Compound commands that may stand as a pipeline stage."""
+    body = st.lists(simple(), min_size=1, max_size=3).map("; ".join)
+    if depth > 0:
+        body = st.one_of(body, statements(depth - 1))
+    return st.one_of(
+        st.tuples(body, LOOP_EXIT).map(lambda t: f"for i in $(seq 1 3); do {t[0]}; {t[1]}; done"),
+        st.tuples(st.sampled_from(WORDS), body).map(lambda t: f"for i in {t[0]}; do {t[1]}; done"),
+        st.tuples(simple(COMMANDS), body).map(lambda t: f"if {t[0]}; then {t[1]}; fi"),
+        body.map(lambda b: f"while read line; do {b}; done"),
     )
 
 
