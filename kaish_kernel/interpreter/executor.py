@@ -9,6 +9,16 @@ Every stage streams: a pipeline's stages run concurrently, joined by bounded
 pipes (or real OS pipes between two externals), each in its own fork of the
 session; the last stage's changes come back. `$(...)` runs in a fork and
 hands back its typed value or its text.
+
+Invariants:
+
+- After every statement of a block, a block whose stdout's reader has gone
+  (`reader_closed`) raises BrokenPipeError: a loop feeding `head -n 1` stops,
+  as SIGPIPE stops a `sh` subshell; the pipeline counts the stage as code 0.
+- A body that owns no loop (a script, a function body, `$(...)`, a sourced
+  file) absorbs a `break N` / `continue N` that outran its loops.
+- Exit codes are not masked here (`return 300` gives `$?` = 300); only a
+  process status is a byte.
 """
 
 from __future__ import annotations
@@ -57,6 +67,9 @@ __all__ = ["IO", "Executor"]
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
+LOOP_YIELD_EVERY = 16  # loop passes between yields to the event loop
+
+
 @dataclass(slots=True)
 class IO:
     """The three streams a statement runs with."""
@@ -94,6 +107,7 @@ class Executor:
         self.exempt = False  # the last statement's failure is errexit-exempt
         self.subst_status: int | None = None  # code of the last $(...) evaluated
         self.source = ""  # the program text being run (job command strings quote it)
+        self.spins = 0  # loop iterations since the last yield to the event loop
 
     def __repr__(self) -> str:
         return f"<Executor {self.session!r}>"
@@ -250,7 +264,12 @@ class Executor:
 
     async def _loop_body(self, body: ast.Block, io: IO) -> tuple[int, bool]:
         """Run one iteration; (status, stop)."""
-        await asyncio.sleep(0)  # a cancellation checkpoint, and fairness for other cells
+        self.spins += 1
+        if self.spins >= LOOP_YIELD_EVERY:
+            # a cancellation checkpoint, and fairness for other cells; not on
+            # every pass, as one event-loop turn costs more than `true` does
+            self.spins = 0
+            await asyncio.sleep(0)
         try:
             return await self.run_block(body, io), False
         except BreakLoop as brk:
