@@ -274,6 +274,10 @@ class Shell:
             return ExecResult(code)
 
     async def close(self) -> None:
-        """End the session: every job's process group is killed."""
+        """End the session: every job's process group is killed, and the Dask
+        clients scatter opened (if any) are closed."""
         if self.jobs is not None and hasattr(self.jobs, "shutdown"):
             await self.jobs.shutdown()
+        engine = sys.modules.get("kaish_kernel.interpreter.dask_engine")  # loaded only if used
+        if engine is not None:
+            await engine.close_clients(self.session)

@@ -55,12 +55,18 @@ from kaish_kernel.values import Value, ValueError_, to_json
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
 
-__all__ = ["find_scatter", "run_scatter_pipeline"]
+__all__ = ["find_scatter", "make_worker", "run_scatter_pipeline"]
 
 SCATTER_OPTIONS = Schema(
     name="scatter",
     summary="fan out",
-    params=(Param("as", "any"), Param("limit", "any"), Param("timeout", "any")),
+    params=(
+        Param("as", "any"),
+        Param("limit", "any"),
+        Param("timeout", "any"),
+        Param("engine", "any"),
+        Param("scheduler", "any"),
+    ),
 )
 GATHER_OPTIONS = Schema(name="gather", summary="fan in", params=(Param("lines"),))
 
@@ -139,6 +145,11 @@ async def _fail(io: IO, message: str, code: int, as_json: bool) -> list[int]:
         await io.stdout.write((to_json({"error": text, "code": code}) + "\n").encode())
     io.stderr.write(text + "\n")
     return [code]
+
+
+def _engine_set(ex: Executor) -> bool:
+    """Does the session name a scatter engine ($KAISH_SCATTER_ENGINE)?"""
+    return ex.session.scope.has("KAISH_SCATTER_ENGINE")
 
 
 def _wants_json(stmt: ast.Pipeline, si: int, gi: int) -> bool:
@@ -312,6 +323,9 @@ def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt
     return general
 
 
+make_worker = _make_worker  # the Dask engine's workers build theirs the same way
+
+
 async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int, gi: int) -> list[int]:
     from kaish_kernel.interpreter.executor import IO as _IO
 
@@ -362,9 +376,19 @@ async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int
     if not items:
         return [0]
 
-    worker = _make_worker(ex, stmt.stages[si + 1 : gi], options.as_var, stmt)
-    runner = ScatterGatherRunner(options, progress=ex.session.scatter_progress)
-    result = await runner.run(items, worker)
+    segment = stmt.stages[si + 1 : gi]
+    result = None
+    if options.engine is not None or options.scheduler is not None or _engine_set(ex):
+        from kaish_kernel.interpreter.dask_engine import run_if_remote
+
+        try:
+            result = await run_if_remote(ex, segment, stmt.span, items, options)
+        except ScatterError as exc:
+            return await _fail(io, exc.message, exc.code, as_json)
+    if result is None:
+        worker = _make_worker(ex, segment, options.as_var, stmt)
+        runner = ScatterGatherRunner(options, progress=ex.session.scatter_progress)
+        result = await runner.run(items, worker)
     gathered = format_gather(result, gather_options)
     if gathered.err:
         io.stderr.write(gathered.err)

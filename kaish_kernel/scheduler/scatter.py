@@ -69,6 +69,11 @@ class ScatterOptions:
     limit: int = DEFAULT_LIMIT
     timeout: float | None = None
     json: bool = False
+    engine: str | None = None  # "local" or "dask" when --engine was given
+    scheduler: str | None = None  # --scheduler ADDRESS (a Dask scheduler)
+
+
+ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,29 @@ def parse_scatter_options(named: Mapping[str, Value], flags: set[str]) -> Scatte
                 f"scatter --timeout: invalid duration \"{_text(raw)}\" ({DURATION_HINT})", 2
             )
         timeout = parsed
-    return ScatterOptions(as_var, limit, timeout, "json" in flags)
+    engine, scheduler = _engine_options(named, flags)
+    return ScatterOptions(as_var, limit, timeout, "json" in flags, engine, scheduler)
+
+
+def _engine_options(named: Mapping[str, Value], flags: set[str]) -> tuple[str | None, str | None]:
+    """--engine local|dask and --scheduler ADDRESS; a bad value raises ScatterError(2)."""
+    engine = named.get("engine")
+    if engine is None and "engine" in flags:
+        raise ScatterError("scatter --engine: expected local or dask", 2)
+    if engine is not None:
+        if not isinstance(engine, str) or engine.strip().lower() not in ENGINES:
+            raise ScatterError(f"scatter --engine: expected local or dask, got \"{_text(engine)}\"", 2)
+        engine = engine.strip().lower()
+    scheduler = named.get("scheduler")
+    if scheduler is None and "scheduler" in flags:
+        raise ScatterError("scatter --scheduler: expected an address such as tcp://host:8786", 2)
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not scheduler.strip():
+            raise ScatterError(
+                f"scatter --scheduler: expected an address such as tcp://host:8786, got \"{_text(scheduler)}\"", 2
+            )
+        scheduler = scheduler.strip()
+    return engine, scheduler
 
 
 def parse_gather_options(flags: set[str]) -> GatherOptions:
