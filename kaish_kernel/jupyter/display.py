@@ -93,7 +93,11 @@ def _records_table(rows: Sequence[dict[str, Value]]) -> str:
         notes.append(f"{len(rows) - MAX_TABLE_ROWS} more rows not shown")
     if len(columns) > len(names):
         notes.append(f"{len(columns) - len(names)} more columns not shown")
-    caption = f"<caption>{len(rows)} rows × {len(columns)} columns</caption>"
+    size = f"{_count(len(rows), 'row')} × {_count(len(columns), 'column')}"
+    caption = (
+        '<caption style="caption-side:bottom;white-space:nowrap;text-align:left">'
+        f"{size}</caption>"
+    )
     footer = f"<p><em>{html.escape('; '.join(notes))} (full value in the JSON data)</em></p>" if notes else ""
     return (
         f'<table class="kaish-table">{caption}<thead><tr>{head}</tr></thead>'
@@ -107,6 +111,10 @@ def _record_table(record: dict[str, Value]) -> str:
         for k, v in list(record.items())[:MAX_TABLE_ROWS]
     )
     return f'<table class="kaish-record"><tbody>{rows}</tbody></table>'
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _is_records(value: Value) -> bool:
