@@ -310,9 +310,9 @@ class Seq(Tool):
         if integral and not width and not (isinstance(last, float) and math.isinf(last)):
             start, by = int(first), int(step)
             end = int(math.floor(last) if by > 0 else math.ceil(last))
-            numbers = range(start, end + (1 if by > 0 else -1), by)
+            counting = range(start, end + (1 if by > 0 else -1), by)
             sep = separator.encode("utf-8")
-            return await self._stream_pieces(ctx, _integer_pieces(numbers, sep), sep)
+            return await self._stream_pieces(ctx, _integer_pieces(counting, sep), sep)
         return await self._stream(ctx, map(text_of, _sequence(first, step, last, integral)), separator)
 
     async def _stream_pieces(self, ctx: ToolContext, pieces: Iterator[bytes], separator: bytes) -> int:
