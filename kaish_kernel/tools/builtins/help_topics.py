@@ -97,7 +97,8 @@ Options: set -e (stop at the first failure), set -o pipefail, set +o glob.
 _SCATTER = """\
 scatter / gather — run a pipeline segment once per item, in parallel
 
-  input | scatter [--as VAR] [--limit N] [--timeout DUR] | worker ... | gather [--json|--lines]
+  input | scatter [--as VAR] [--limit N] [--timeout DUR] [--engine local|dask]
+                [--scheduler ADDRESS] | worker ... | gather [--json|--lines]
 
 scatter splits its input into items: the elements of a JSON list (typed — a
 record stays a record), or one string per non-blank line of text. Each item
@@ -116,6 +117,19 @@ Examples
   ... | gather | jq '[.[] | select(.ok)] | length'
 
 Workers do not change the parent session: their variables and cd stay theirs.
+
+On a Dask cluster (the [dask] extra: pip install 'kaish-kernel[dask]'):
+  ... | scatter --engine dask --scheduler tcp://HOST:8786 | worker ... | gather
+or set KAISH_SCATTER_ENGINE=dask and KAISH_DASK_SCHEDULER=tcp://HOST:8786 (as
+environment variables, or as variables in the session) and leave the script as
+it is; --engine local overrides them. Each item's segment is sent to a Dask
+worker with a snapshot of the session (variables, functions, aliases, cwd,
+exported environment) and run there by kaish; the rows are the same as local
+ones. --limit bounds the tasks in flight, --timeout is enforced on the worker
+(TERM, grace, KILL), an interrupt cancels the outstanding tasks. Workers need
+kaish-kernel installed and the same paths and commands. A scheduler that
+cannot be reached is exit 2, at once when refused, else after a few seconds
+(KAISH_DASK_CONNECT_TIMEOUT, default 3).
 """
 
 _VFS = """\

@@ -31,10 +31,24 @@ class Scatter(Tool):
             Param("as", "str", help="Variable that holds each item (default ITEM).", metavar="VAR"),
             Param("limit", "any", help="At most this many workers at once (default 8, max 10000).", metavar="N"),
             Param("timeout", "any", help="Per-worker time limit: 30, 5s, 500ms, 2m (row code 124).", metavar="DUR"),
-            Param("engine", "str", help="Where workers run: local (default) or dask."),
-            Param("scheduler", "str", help="Dask scheduler address (tcp://host:8786)."),
+            Param(
+                "engine",
+                "str",
+                help="Where workers run: local (default) or dask; default from $KAISH_SCATTER_ENGINE.",
+                metavar="ENGINE",
+            ),
+            Param(
+                "scheduler",
+                "str",
+                help="Dask scheduler address, tcp://host:8786 (implies --engine dask);"
+                " default from $KAISH_DASK_SCHEDULER.",
+                metavar="ADDRESS",
+            ),
         ),
-        usage="… | scatter [--as VAR] [--limit N] [--timeout DUR] | worker … | gather [--json|--lines]",
+        usage=(
+            "… | scatter [--as VAR] [--limit N] [--timeout DUR] [--engine local|dask]"
+            " [--scheduler ADDRESS] | worker … | gather [--json|--lines]"
+        ),
         description=(
             "Items come from the previous stage: a typed list keeps its elements' types"
             " (records stay records), text gives one string item per non-blank line."
@@ -42,11 +56,16 @@ class Scatter(Tool):
             " of the session with VAR bound to its item; rows come out in item order:"
             ' {"i","item","ok","code","out","err"} plus "data" and "timed_out" when set.'
             " gather exits 123 when any worker failed."
+            " With --engine dask the workers run on a Dask cluster (the [dask] extra):"
+            " each item's segment is sent with a snapshot of the session and run there by"
+            " kaish, the rows are the same; --limit bounds the tasks in flight, --timeout"
+            " is enforced on the worker, an unreachable scheduler is exit 2."
         ),
         examples=(
             ("Probe hosts, 8 at a time", 'cat hosts.txt | scatter --as H --limit 8 | ping -c1 "$H" | gather'),
             ("Typed items", "seq 1 5 | scatter | echo $((ITEM * 2)) | gather --json"),
             ("Retry the failures", "for r in $(… | gather); do if [[ ${r[ok]} == false ]]; then …; fi; done"),
+            ("On a Dask cluster", "cat urls.txt | scatter --engine dask --scheduler tcp://sched:8786 --limit 64 | curl -sI \"$ITEM\" | gather"),
         ),
         json_output=True,
         category="parallel",
