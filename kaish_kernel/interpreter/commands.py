@@ -54,6 +54,8 @@ MAX_ALIAS_DEPTH = 10
 # ----------------------------------------------------------------------
 def _alias_command(ex: Executor, cmd: ast.Command) -> ast.Command:
     """Expand aliases on the first word, up to MAX_ALIAS_DEPTH levels."""
+    if cmd.name not in ex.session.alias_table:
+        return cmd  # the common case, checked before any set-up
     from kaish_kernel.lang.parser import parse
 
     seen: set[str] = set()
@@ -128,6 +130,8 @@ async def run_command(ex: Executor, cmd: ast.Command, io: IO) -> int:
         tool = _builtin(ex, cmd.name)
         glob_ok = not (tool is not None and tool.schema.patterns_as_data)
         raw = await eval_raw_args(ex, cmd.args, io, glob=glob_ok)
+        if not cmd.redirects:
+            return await dispatch(ex, cmd.name, raw, io)
         try:
             redirected = await open_redirects(ex, cmd.redirects, io)
         except KaishRuntimeError as exc:
@@ -186,7 +190,7 @@ async def dispatch_words(ex: Executor, argv: list[Value], io: IO) -> int:
 
 async def run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: IO) -> int:
     schema = tool.schema
-    if not schema.raw and any(a.kind == "long" and a.name == "help" for a in raw):
+    if raw and not schema.raw and any(a.kind == "long" and a.name == "help" for a in raw):
         if schema.param("help") is None:
             await io.stdout.write(format_help(schema).encode())
             return 0

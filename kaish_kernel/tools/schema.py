@@ -256,20 +256,38 @@ def _coerce(tool: str, p: Param, value: Value, spelled: str) -> Value:
     return value
 
 
+# Each schema's spelling table (flag spelling -> Param), built on its first
+# binding rather than on every command: id -> (schema, table). Schemas are
+# class-level constants; the cap only guards against schemas made per call.
+_SPELLINGS: dict[int, tuple[Schema, dict[str, Param]]] = {}
+
+
+def _spelling_table(schema: Schema) -> dict[str, Param]:
+    """`name`, `short` and alias spellings of the schema's flags (read-only)."""
+    hit = _SPELLINGS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    table: dict[str, Param] = {}
+    for p in schema.flags:
+        table[p.name] = p
+        if p.short:
+            table[p.short] = p
+        for alias in p.aliases:
+            table[alias.lstrip("-")] = p
+    if schema.json_output:
+        table.setdefault("json", JSON_FLAG)
+    if len(_SPELLINGS) >= 4096:
+        _SPELLINGS.clear()
+    _SPELLINGS[id(schema)] = (schema, table)
+    return table
+
+
 class _Binder:
     def __init__(self, schema: Schema, tool_name: str, *, lenient: bool = False) -> None:
         self.schema = schema
         self.tool = tool_name
         self.lenient = lenient
-        self.by_spelling: dict[str, Param] = {}
-        for p in schema.flags:
-            self.by_spelling[p.name] = p
-            if p.short:
-                self.by_spelling[p.short] = p
-            for alias in p.aliases:
-                self.by_spelling[alias.lstrip("-")] = p
-        if schema.json_output:
-            self.by_spelling.setdefault("json", JSON_FLAG)
+        self.by_spelling = _spelling_table(schema)
         self.out = BoundArgs(schema=schema)
 
     def unknown(self, spelled: str) -> UsageError:

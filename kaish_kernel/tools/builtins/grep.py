@@ -20,6 +20,7 @@ operand, binary input); a bad pattern is 1 with the dialect hint.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -59,7 +60,15 @@ def build_matcher(
     """One compiled regex for all patterns; `^`/`$` match at line ends.
 
     Raises RegexDialectError (with the GNU BRE hint where it applies).
+    Remembered: a grep in a loop translates its pattern once.
     """
+    return _build_matcher(tuple(patterns), extended, fixed, ignore_case, word)
+
+
+@functools.lru_cache(maxsize=256)
+def _build_matcher(
+    patterns: tuple[str, ...], extended: bool, fixed: bool, ignore_case: bool, word: bool
+) -> re.Pattern[str]:
     sources = [
         re.escape(p) if fixed else translate(p, extended=extended, multiline=True)
         for p in patterns
