@@ -23,6 +23,23 @@ Five waves of 0.1 s: about 0.5 s in total. Concurrency is measured twice,
 from timestamps: the scatter progress callback (workers running at each
 start and finish) and a sampler counting live `/bin/sleep 0.1` children of
 this process (a thread scanning /proc, about every 2 ms). Neither may ever see more than 8.
+
+Case 3 — the Dask column (needs the [dask] extra; --no-dask leaves it out).
+A `distributed.LocalCluster` of worker processes (one thread each) is
+started here; its start-up and the first run (workers import kaish) are not
+timed. Per-item overhead, local against Dask (2 workers):
+
+    seq 1 N | scatter [--engine dask] --limit L | echo "$ITEM" | gather
+
+and throughput for a CPU-bound worker, a checksum over generated data
+computed by kaish builtins (in-process Python, so one process cannot run two
+at once):
+
+    seq 1 8 | scatter --limit 8 | seq $((ITEM * 100000)) … | awk '{ s = (s * 31 + $1) % P } …' | gather
+
+on the local engine, then on 1 and on 2 Dask workers: two workers should
+take about half the time of one (the machine has 2 cores; shared machines
+get less). The rows of every run must be equal to the local rows.
 """
 
 from __future__ import annotations
@@ -169,14 +186,137 @@ def concurrency() -> bool:
     return ok
 
 
+DASK_ITEMS = 500  # items for the Dask per-item overhead
+CPU_ITEMS = 8
+CPU_WORKER = (
+    "seq $((ITEM * 100000)) $((ITEM * 100000 + 99999))"
+    " | awk '{ s = (s * 31 + $1) % 1000000007 } END { print s }'"
+)
+
+
+async def _best(shell: Shell, source: str, repeat: int) -> tuple[float, str]:
+    """The best wall time of `repeat` runs (after one untimed warm-up), and the rows."""
+    runs: list[float] = []
+    rows = ""
+    for attempt in range(repeat + 1):
+        out, err = CaptureOutput(), CaptureErrorSink()
+        start = time.perf_counter()
+        result = await shell.execute(source, stdout=out, stderr=err)
+        elapsed = time.perf_counter() - start
+        if result.code != 0:
+            raise SystemExit(f"{source!r} failed: exit {result.code}: {err.text()}")
+        rows = out.getvalue().decode()
+        if attempt:
+            runs.append(elapsed)
+    return min(runs), rows
+
+
+def _noop(i: int) -> int:
+    return i
+
+
+async def _plain_dask(address: str, items: int, limit: int, repeat: int) -> float:
+    """Dask's own cost: no-op tasks, submitted with the same bound in flight."""
+    from distributed import Client
+
+    async with Client(address, asynchronous=True) as client:
+        best = float("inf")
+        for _ in range(repeat + 1):
+            permits = asyncio.Semaphore(limit)
+            start = time.perf_counter()
+
+            async def one(i: int, permits: asyncio.Semaphore = permits) -> None:
+                try:
+                    await client.submit(_noop, i, pure=False)
+                finally:
+                    permits.release()
+
+            async with asyncio.TaskGroup() as group:
+                for i in range(items):
+                    await permits.acquire()
+                    group.create_task(one(i))
+            best = min(best, time.perf_counter() - start)
+        return best
+
+
+def dask_column(repeat: int) -> bool:
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        print("case 3: skipped (the [dask] extra is not installed: pip install 'kaish-kernel[dask]')")
+        return True
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    plain: list[float] = []
+
+    def on(workers: int, sources: list[str]) -> list[tuple[float, str]]:
+        with LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster:
+
+            async def runs() -> list[tuple[float, str]]:
+                shell = _shell()
+                shell.set_var("KAISH_SCATTER_ENGINE", "dask")
+                shell.set_var("KAISH_DASK_SCHEDULER", cluster.scheduler_address)
+                try:
+                    return [await _best(shell, source, repeat) for source in sources]
+                finally:
+                    await shell.close()
+
+            timed = asyncio.run(runs())
+            if workers == 2:
+                for limit in (8, 64):
+                    plain.append(asyncio.run(_plain_dask(cluster.scheduler_address, DASK_ITEMS, limit, repeat)))
+            return timed
+
+    async def local(sources: list[str]) -> list[tuple[float, str]]:
+        shell = _shell()
+        try:
+            return [await _best(shell, source, repeat) for source in sources]
+        finally:
+            await shell.close()
+
+    echo = [f'seq 1 {DASK_ITEMS} | scatter --limit {limit} | echo "$ITEM" | gather' for limit in (8, 64)]
+    cpu = f"seq 1 {CPU_ITEMS} | scatter --limit {CPU_ITEMS} | {CPU_WORKER} | gather"
+    local_runs = asyncio.run(local([*echo, cpu]))
+    one = on(1, [cpu])
+    two = on(2, [*echo, cpu])
+    print(f"case 3: the Dask engine on a LocalCluster, best of {repeat} (load average {os.getloadavg()[0]:.1f})")
+    print(f"  per-item overhead, {DASK_ITEMS} items of echo \"$ITEM\", 2 workers:")
+    for index, limit in enumerate((8, 64)):
+        (l_wall, l_rows), (d_wall, d_rows) = local_runs[index], two[index]
+        print(
+            f"    --limit {limit:<3} local {l_wall / DASK_ITEMS * 1e6:8.1f} us/item"
+            f"   dask {d_wall / DASK_ITEMS * 1e6:8.1f} us/item"
+            f"   rows equal: {'yes' if l_rows == d_rows else 'NO'}"
+            f"   (a no-op Dask task: {plain[index] / DASK_ITEMS * 1e6:.1f} us)"
+        )
+    (l_wall, l_rows), (one_wall, one_rows), (two_wall, two_rows) = local_runs[-1], one[0], two[-1]
+    print(f"  CPU-bound: {CPU_ITEMS} checksums of 100000 generated lines (kaish seq | awk)")
+    print(f"    local engine       {l_wall:7.2f} s   {CPU_ITEMS / l_wall:5.2f} items/s")
+    print(f"    dask, 1 worker     {one_wall:7.2f} s   {CPU_ITEMS / one_wall:5.2f} items/s")
+    print(f"    dask, 2 workers    {two_wall:7.2f} s   {CPU_ITEMS / two_wall:5.2f} items/s")
+    speedup = one_wall / two_wall
+    equal = l_rows == one_rows == two_rows
+    print(f"    2 workers / 1 worker: {speedup:.2f}x speed-up; rows equal to local: {'yes' if equal else 'NO'}")
+    return equal and all(mine == theirs for (_, mine), (_, theirs) in zip(local_runs, two, strict=True))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-dask", action="store_true", help="leave out case 3 (the Dask column)")
     args = parser.parse_args()
     overhead(args.items, args.repeat)
     print()
-    return 0 if concurrency() else 1
+    ok = concurrency()
+    if not args.no_dask:
+        print()
+        ok = dask_column(min(args.repeat, 3)) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
