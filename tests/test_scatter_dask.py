@@ -359,3 +359,47 @@ def test_the_shipped_spec_pickles_and_restores_the_session(tmp_path: Path) -> No
             assert restored.cwd_path == str(tmp_path)
 
     run(main())
+
+
+def _spec(session: object, script: str, timeout: float | None) -> object:
+    """The spec the engine would ship for `seq 1 1 | scatter | SCRIPT | gather`."""
+    from kaish_kernel.distributed.snapshot import SegmentSpec, capture
+    from kaish_kernel.lang.parser import parse
+
+    pipeline = parse(f"seq 1 1 | scatter | {script} | gather").body[0]
+    segment = pipeline.stages[2:-1]  # type: ignore[union-attr]
+    return SegmentSpec(os.urandom(8).hex(), segment, pipeline.span, "ITEM", timeout, capture(session))  # type: ignore[arg-type, union-attr]
+
+
+def test_the_worker_enforces_the_timeout_itself(tmp_path: Path) -> None:
+    """The run on the worker ends at --timeout with no client watching: the
+    task function, called directly, returns the timed-out row."""
+    from kaish_kernel.distributed.worker import run_item
+
+    async def main() -> tuple[dict[str, object], str | None]:
+        async with ShellSession(tmp_path, kill_grace=0.3) as sh:
+            spec = _spec(sh.shell.session, "sh -c 'trap \"\" TERM; /bin/sleep 1000.5314'", 0.2)
+            return await asyncio.to_thread(run_item, spec, 5, "x")  # type: ignore[arg-type]
+
+    row, failure = run(main())
+    assert row == {"i": 5, "item": "x", "ok": False, "code": 124, "out": "", "err": "", "timed_out": True}
+    assert failure == "x"
+    assert wait_gone("1000.5314") == []
+
+
+def test_a_client_that_goes_away_leaves_no_process_on_the_workers(cluster: Cluster, tmp_path: Path) -> None:
+    from kaish_kernel.distributed.worker import run_item
+
+    async def snapshot() -> object:
+        async with ShellSession(tmp_path) as sh:
+            return _spec(sh.shell.session, "/bin/sleep 1000.5315", None)
+
+    spec = run(snapshot())
+    client = distributed.Client(cluster.address)
+    try:
+        futures = [client.submit(run_item, spec, i, i, pure=False) for i in range(2)]
+        run(wait_for_processes("1000.5315", 2, timeout=30))
+        assert all(not f.done() for f in futures)
+    finally:
+        client.close()
+    assert wait_gone("1000.5315", 10.0) == []
