@@ -403,3 +403,42 @@ def test_a_client_that_goes_away_leaves_no_process_on_the_workers(cluster: Clust
     finally:
         client.close()
     assert wait_gone("1000.5315", 10.0) == []
+
+
+def test_a_scheduler_without_workers_is_exit_2_not_a_hang(tmp_path: Path) -> None:
+    async def main() -> tuple[Outcome, float, str]:
+        async with distributed.Scheduler(host="127.0.0.1", port=0, dashboard_address=":0") as scheduler:
+            async with ShellSession(tmp_path) as sh:
+                sh.shell.set_var("KAISH_DASK_CONNECT_TIMEOUT", "0.5")
+                started = time.monotonic()
+                outcome = await sh(f"seq 1 3 | scatter --scheduler {scheduler.address} | echo | gather")
+                return outcome, time.monotonic() - started, scheduler.address
+
+    outcome, elapsed, address = run(main())
+    assert (outcome.out, outcome.code) == ("", 2)
+    assert outcome.err == f"scatter: the Dask scheduler at {address} has no workers (waited 0.5s)\n"
+    assert elapsed < 5.0
+
+
+def test_a_task_that_fails_in_dask_is_a_panicked_row(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the task itself (here: a snapshot the worker cannot
+    restore) is a `<worker panicked>` row, as a local worker's crash is."""
+    from kaish_kernel.interpreter import dask_engine
+
+    monkeypatch.setattr(dask_engine, "capture", lambda session: None)
+
+    async def main() -> Outcome:
+        async with ShellSession(tmp_path) as sh:
+            _use_dask(sh, cluster.address)
+            return await sh("seq 1 2 | scatter | echo $ITEM | gather")
+
+    outcome = run(main())
+    rows = [json.loads(line) for line in outcome.out.splitlines()]
+    assert [(r["i"], r["item"], r["ok"], r["code"]) for r in rows] == [
+        (0, "<worker panicked>", False, 1),
+        (1, "<worker panicked>", False, 1),
+    ]
+    assert all(r["err"].startswith("Task panicked: AttributeError: ") for r in rows)
+    assert outcome.code == 123

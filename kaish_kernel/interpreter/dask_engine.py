@@ -195,7 +195,12 @@ class DaskClients:
         )
         try:
             await asyncio.wait_for(client, timeout + 1.0)  # Dask's own timeout, and a backstop
-            await client.wait_for_workers(1, timeout=timeout)
+            try:
+                await client.wait_for_workers(1, timeout=timeout)
+            except TimeoutError:
+                raise ScatterError(
+                    f"scatter: the Dask scheduler at {address} has no workers (waited {timeout:g}s)", 2
+                ) from None
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), timeout)
