@@ -171,6 +171,8 @@ class DaskClients:
             if client is None or client.status != "running" or client.loop.asyncio_loop is not loop:
                 del self._clients[address]
                 attempt = None
+                if client is not None and client.loop.asyncio_loop is loop:
+                    await _close(client, 1.0)  # lost its scheduler: stop its reconnecting
         if attempt is None:
             attempt = loop.create_task(self._connect(distributed, address, timeout))
             self._clients[address] = attempt
@@ -202,8 +204,7 @@ class DaskClients:
                     f"scatter: the Dask scheduler at {address} has no workers (waited {timeout:g}s)", 2
                 ) from None
         except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.close(), timeout)
+            await _close(client, timeout)
             raise
         return client
 
@@ -216,8 +217,13 @@ class DaskClients:
                 continue
             if attempt.cancelled() or attempt.exception() is not None:
                 continue
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(attempt.result().close(), CANCEL_TIMEOUT)
+            await _close(attempt.result(), CANCEL_TIMEOUT)
+
+
+async def _close(client: Any, timeout: float) -> None:
+    """Close `client`, waiting at most `timeout` seconds; never raises."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.close(), timeout)
 
 
 # One DaskClients per Shell. A Shell's forks share its VFS router (and only
