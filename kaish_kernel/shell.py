@@ -18,7 +18,6 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kaish_kernel.errors import KaishRuntimeError, KaishSyntaxError
@@ -26,6 +25,7 @@ from kaish_kernel.interpreter.executor import IO, Executor
 from kaish_kernel.interpreter.prevalidate import prevalidate
 from kaish_kernel.interpreter.session import Session
 from kaish_kernel.lang.parser import parse, validate
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.stage import (
     EMPTY_INPUT,
     NO_DATA,
@@ -42,7 +42,7 @@ from kaish_kernel.vfs.router import VfsRouter
 __all__ = ["ExecResult", "Shell"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecResult:
     """What one `execute` call produced.
 

@@ -13,8 +13,8 @@ The parser builds these; the interpreter walks them. Nothing here evaluates.
     Arith   ── the tree inside `$(( ))`
     TestExpr ─ the tree inside `[[ ]]`
 
-Each node class is made by `@node` (lang/node.py): a frozen, slotted
-dataclass, built without compiling six methods per class at start-up.
+Each node class is made by `@record` (kaish_kernel/records.py): a frozen,
+slotted dataclass, built without compiling six methods per class at start-up.
 
 Words are never pasted: an unquoted argument is exactly one Expr (a bareword,
 a `$VAR`, a `$(...)`, a glob, ...); text plus interpolation only exists
@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from kaish_kernel.lang.node import node
 from kaish_kernel.lang.span import NO_SPAN, Span
+from kaish_kernel.records import record
 from kaish_kernel.values import Value
 
 # ---------------------------------------------------------------------------
@@ -34,7 +34,7 @@ from kaish_kernel.values import Value
 # ---------------------------------------------------------------------------
 
 
-@node
+@record
 class KeySeg:
     """`[name]` or `["a key"]`: a literal record key."""
 
@@ -42,7 +42,7 @@ class KeySeg:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class IndexSeg:
     """`[0]`, `[-1]`: a list index (negative counts from the end)."""
 
@@ -50,7 +50,7 @@ class IndexSeg:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class DynamicSeg:
     """`[$k]`: the key or index is the value of an expression."""
 
@@ -58,7 +58,7 @@ class DynamicSeg:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class SliceSeg:
     """`[a:b]`: end-exclusive slice of a list or (by characters) a string."""
 
@@ -70,7 +70,7 @@ class SliceSeg:
 Segment: TypeAlias = KeySeg | IndexSeg | DynamicSeg | SliceSeg
 
 
-@node
+@record
 class VarPath:
     """A variable name (NFC-normalized) and its bracket subscripts."""
 
@@ -84,7 +84,7 @@ class VarPath:
 # ---------------------------------------------------------------------------
 
 
-@node
+@record
 class Literal:
     """A bareword or a single-quoted string.
 
@@ -98,7 +98,7 @@ class Literal:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Interpolated:
     """A double-quoted string: literal text (`Literal` str parts) and expansions."""
 
@@ -106,7 +106,7 @@ class Interpolated:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class VarRef:
     """`$X`, `${X}`, `${X[k][0]}`."""
 
@@ -114,7 +114,7 @@ class VarRef:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class VarDefault:
     """`${X:-default}`: the default is used when X is absent or empty.
 
@@ -127,7 +127,7 @@ class VarDefault:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class VarLength:
     """`${#X}`, `${#x[k]}`: characters of a string, elements of a collection."""
 
@@ -138,7 +138,7 @@ class VarLength:
 SPECIAL_NAMES = ("?", "$", "#", "@", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
-@node
+@record
 class Special:
     """A special parameter: `$?`, `$$`, `$#`, `$@`, `$0`..`$9` (also braced)."""
 
@@ -146,7 +146,7 @@ class Special:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class CommandSubst:
     """`$(...)`: a full statement block whose stdout (or typed value) is the word."""
 
@@ -154,7 +154,7 @@ class CommandSubst:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Arithmetic:
     """`$(( expr ))`: integer arithmetic."""
 
@@ -163,7 +163,7 @@ class Arithmetic:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class GlobWord:
     """An unquoted word holding `*`, `?` or `[...]`: expands to matching paths."""
 
@@ -171,14 +171,14 @@ class GlobWord:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ListItem:
     value: Expr
     spread: bool = False  # `...$xs` flattens a list into the new one
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ListLiteral:
     """`[a b c]`, `[1, 2, 3]`, `[...$xs x]` (value position only)."""
 
@@ -186,14 +186,14 @@ class ListLiteral:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class RecordEntry:
     key: Expr  # Literal (bare or quoted) or Interpolated ("$k")
     value: Expr
     span: Span = NO_SPAN
 
 
-@node
+@record
 class RecordLiteral:
     """`{name: amy, tags: [a b]}` (value position only)."""
 
@@ -220,13 +220,13 @@ Expr: TypeAlias = (
 # ---------------------------------------------------------------------------
 
 
-@node
+@record
 class ArithNumber:
     value: int
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ArithName:
     """A bare name (`X`): the variable's value as an integer."""
 
@@ -234,7 +234,7 @@ class ArithName:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ArithSubscript:
     """`xs[i]`: a bare subscript, whose index is itself arithmetic (reads variable i)."""
 
@@ -243,7 +243,7 @@ class ArithSubscript:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ArithExpand:
     """An expansion inside arithmetic: `$X`, `${c[port]}`, `$1`, `$?`, `$(cmd)`."""
 
@@ -251,14 +251,14 @@ class ArithExpand:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ArithUnary:
     op: str  # "-", "+", "!"
     operand: Arith
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ArithBinary:
     op: str  # + - * / % == != < <= > >= && ||
     left: Arith
@@ -273,21 +273,21 @@ Arith: TypeAlias = ArithNumber | ArithName | ArithSubscript | ArithExpand | Arit
 # ---------------------------------------------------------------------------
 
 
-@node
+@record
 class FileTest:
     op: str  # "-e" "-f" "-d" "-r" "-w" "-x"
     operand: Expr
     span: Span = NO_SPAN
 
 
-@node
+@record
 class UnaryTest:
     op: str  # "-z" "-n" "-list" "-record"
     operand: Expr
     span: Span = NO_SPAN
 
 
-@node
+@record
 class CompareTest:
     op: str  # "==" "=" "!=" "=~" "!~" "-eq" "-ne" "-gt" "-lt" "-ge" "-le" ">" "<"
     left: Expr
@@ -295,7 +295,7 @@ class CompareTest:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class MembershipTest:
     """`x in $coll`, `x not in $coll`."""
 
@@ -305,7 +305,7 @@ class MembershipTest:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class WordTest:
     """`[[ word ]]`: true when the word is non-empty."""
 
@@ -313,20 +313,20 @@ class WordTest:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class TestNot:
     operand: TestExpr
     span: Span = NO_SPAN
 
 
-@node
+@record
 class TestAnd:
     left: TestExpr
     right: TestExpr
     span: Span = NO_SPAN
 
 
-@node
+@record
 class TestOr:
     left: TestExpr
     right: TestExpr
@@ -342,13 +342,13 @@ TestExpr: TypeAlias = (
 # ---------------------------------------------------------------------------
 
 
-@node
+@record
 class Positional:
     value: Expr
     span: Span = NO_SPAN
 
 
-@node
+@record
 class ShortFlag:
     """`-n`, or a cluster `-la` (name "la"); the binder splits clusters."""
 
@@ -356,7 +356,7 @@ class ShortFlag:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class LongFlag:
     """`--force`."""
 
@@ -364,7 +364,7 @@ class LongFlag:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class NamedArg:
     """`--name=value`."""
 
@@ -373,7 +373,7 @@ class NamedArg:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class WordAssign:
     """`key=value` as an argument (export/alias take it; others get the text)."""
 
@@ -382,7 +382,7 @@ class WordAssign:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class DoubleDash:
     """`--`: everything after it is an operand."""
 
@@ -394,7 +394,7 @@ Arg: TypeAlias = Positional | ShortFlag | LongFlag | NamedArg | WordAssign | Dou
 REDIRECT_KINDS = (">", ">>", "<", "2>", "&>", "2>&1", "1>&2", "<<", "<<<")
 
 
-@node
+@record
 class HereDoc:
     """A here-document body. `body` is a Literal (quoted delimiter) or Interpolated."""
 
@@ -405,7 +405,7 @@ class HereDoc:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Redirect:
     """`kind` is one of REDIRECT_KINDS.
 
@@ -419,7 +419,7 @@ class Redirect:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Command:
     """A simple command: `NAME=v name arg... redirect...`."""
 
@@ -435,7 +435,7 @@ class Command:
 # ---------------------------------------------------------------------------
 
 
-@node
+@record
 class Assignment:
     """`X=v`, `local X=v` (also `local X = v`), `xs[0]=v`, `u[k][j]=v`."""
 
@@ -446,7 +446,7 @@ class Assignment:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Pipeline:
     """`a | b | c`, optionally `! a | b` (negated) or `a | b &` (background).
 
@@ -460,7 +460,7 @@ class Pipeline:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class AndOr:
     """`left && right` or `left || right` (left-associative, equal precedence)."""
 
@@ -470,14 +470,14 @@ class AndOr:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class IfBranch:
     condition: Block
     body: Block
     span: Span = NO_SPAN
 
 
-@node
+@record
 class If:
     """`if c; then b; elif c; then b; else b; fi`."""
 
@@ -486,7 +486,7 @@ class If:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class For:
     """`for x in items; do body; done`."""
 
@@ -496,7 +496,7 @@ class For:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class While:
     """`while cond; do body; done` (kaish has no `until`; use `while !`)."""
 
@@ -505,21 +505,21 @@ class While:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class CaseBranch:
     patterns: tuple[Expr, ...]  # glob patterns, alternatives joined by `|`
     body: Block
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Case:
     subject: Expr
     branches: tuple[CaseBranch, ...]
     span: Span = NO_SPAN
 
 
-@node
+@record
 class FunctionDef:
     """`name() { body }` or `function name { body }`."""
 
@@ -529,7 +529,7 @@ class FunctionDef:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class TestStmt:
     """`[[ expr ]]` as a statement: status 0 when true, 1 when false."""
 
@@ -537,25 +537,25 @@ class TestStmt:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Break:
     levels: Expr | None = None
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Continue:
     levels: Expr | None = None
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Return:
     value: Expr | None = None
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Exit:
     value: Expr | None = None
     span: Span = NO_SPAN
@@ -581,7 +581,7 @@ Stmt: TypeAlias = (
 Block: TypeAlias = tuple[Stmt, ...]
 
 
-@node
+@record
 class Program:
     body: Block
     source: str = ""

@@ -20,11 +20,11 @@ table, so the parser may peek and backtrack freely.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from kaish_kernel.errors import ErrorCode, KaishSyntaxError
 from kaish_kernel.lang.lexer_def import BLANKS, ERRORS, MODE_RULES, SKIPPED, Mode
 from kaish_kernel.lang.tokens import Token, TokenKind
+from kaish_kernel.records import record
 
 __all__ = ["HereDocBody", "Lexer", "Mode"]
 
@@ -61,7 +61,7 @@ _COMPILED: dict[Mode, _Compiled] = {}
 _WORD_BOUNDARY = frozenset(" \t\r\n;|&<>(")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HereDocBody:
     """Where a here-document body lies: `[start, end)` excludes the delimiter line."""
 

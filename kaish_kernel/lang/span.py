@@ -7,12 +7,12 @@ half-open `[start, end)`. Line and column are derived on demand by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kaish_kernel.records import record
 
 __all__ = ["NO_SPAN", "Span"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     start: int
     end: int

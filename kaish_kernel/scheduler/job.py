@@ -35,6 +35,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.stage import OutputStream
 from kaish_kernel.scheduler.stream import DEFAULT_STREAM_MAX_SIZE, BoundedStream
 
@@ -74,7 +75,7 @@ class JobStatus(enum.Enum):
         return self.value.capitalize()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobResult:
     code: int
     error: str = ""
@@ -84,7 +85,7 @@ class JobResult:
         return self.code == 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobInfo:
     """A snapshot of one job, serialized with keys in this order."""
 
@@ -489,7 +490,7 @@ class JobManager:
 # ----------------------------------------------------------------------
 # process groups: is this number still the group the job started?
 # ----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@record
 class _ProcStat:
     state: str
     pgrp: int

@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
 from typing import Final
 
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.stage import (
     NO_DATA,
     READ_CHUNK,
@@ -58,7 +58,7 @@ __all__ = [
 PIPE_BUFFER_SIZE: Final = 65536
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PipeStats:
     """A snapshot of one pipe, for debugging and tests."""
 

@@ -30,8 +30,8 @@ import asyncio
 import itertools
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.pipe_stream import pipe_stream_default
 from kaish_kernel.scheduler.stage import FdInput, FdOutput, InputStream, OutputStream
 from kaish_kernel.scheduler.stderr_stream import ErrorSink
@@ -43,7 +43,7 @@ CODE_STAGE_CRASHED = 1
 StageFn = Callable[[InputStream, OutputStream], Awaitable[int]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StageSpec:
     """One stage: how to run it, and whether it is an external program.
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.duration import DURATION_HINT, parse_duration, run_with_deadline
 from kaish_kernel.scheduler.stage import NO_DATA, CaptureOutput, resolve_data
 from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
@@ -63,7 +64,7 @@ class ScatterError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScatterOptions:
     as_var: str = "ITEM"
     limit: int = DEFAULT_LIMIT
@@ -76,7 +77,7 @@ class ScatterOptions:
 ENGINES = ("local", "dask")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GatherOptions:
     lines: bool = False
     json: bool = False
@@ -209,7 +210,7 @@ _NONE: Any = _NoneSentinel()
 NO_ITEMS_DATA = _NONE
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkerOutcome:
     """What one worker produced."""
 
@@ -219,7 +220,7 @@ class WorkerOutcome:
     data: object = _NONE  # the worker's typed value, if it made one
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScatterProgress:
     total: int
     done: int
@@ -476,7 +477,7 @@ class ScatterGatherRunner:
         return result
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GatherOutput:
     code: int
     text: str

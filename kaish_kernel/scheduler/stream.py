@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Final
 
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.stage import READ_CHUNK, InputStream, OutputStream
 
 __all__ = [
@@ -41,7 +42,7 @@ DEFAULT_STREAM_MAX_SIZE: Final = 10 * 1024 * 1024
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StreamStats:
     """A snapshot of a BoundedStream's counters."""
 

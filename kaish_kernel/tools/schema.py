@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from kaish_kernel.records import record
 from kaish_kernel.values import Value, display, truthy
 
 __all__ = [
@@ -45,7 +46,7 @@ class UsageError(Exception):
     """Bad flags or operands: the tool exits 2 with this message."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     """One parameter.
 
@@ -83,7 +84,7 @@ class Param:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Schema:
     """A tool's whole interface.
 
@@ -124,7 +125,7 @@ class Schema:
 JSON_FLAG: Final = Param("json", help="Emit the structured (JSON) form of the output.")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawArg:
     """An evaluated argument, before binding.
 

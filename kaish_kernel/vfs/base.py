@@ -12,8 +12,8 @@ from __future__ import annotations
 import abc
 import errno
 import os
-from dataclasses import dataclass
 
+from kaish_kernel.records import record
 from kaish_kernel.scheduler.stage import BytesInput, InputStream, OutputStream
 
 __all__ = ["EntryInfo", "Filesystem", "fs_error"]
@@ -23,7 +23,7 @@ def fs_error(code: int, path: str, message: str | None = None) -> OSError:
     return OSError(code, message or os.strerror(code), path)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EntryInfo:
     """What `stat` says about a path."""
 

@@ -1,10 +1,11 @@
-"""`@node`: a frozen, slotted dataclass for syntax nodes, made cheaply.
+"""`@record`: a frozen, slotted dataclass, made cheaply.
 
 `@dataclass(frozen=True, slots=True)` compiles six methods per class from
 generated source (`__init__`, `__repr__`, `__eq__`, `__hash__`,
 `__setattr__`, `__delattr__`): about a millisecond a class, which for the
-syntax tree's node types was the largest single cost of `kaish -c true`.
-`@node` makes the same class for less:
+syntax tree's node types and the other frozen records loaded at start-up
+was the largest single cost of `kaish -c true`. `@record` makes the same
+class for less:
 
     @dataclass(slots=True, init=False, repr=False, eq=False)   fields, slots,
         │                                                      __match_args__
@@ -16,9 +17,12 @@ It is a real dataclass (`fields`, `replace`, `asdict`, `is_dataclass` work)
 and behaves as `@dataclass(frozen=True, slots=True)` does: the same
 constructor signature and defaults, `Name(field=value, ...)` reprs, equality
 between instances of the same class by their fields, hashing by the fields,
-`FrozenInstanceError` on assignment, copy and pickle. It supports what the
-syntax tree uses — plain fields with or without an immutable default, no
-`field(...)` options, no inheritance — and refuses anything else loudly.
+`FrozenInstanceError` on assignment, copy and pickle. It supports plain
+fields with or without an immutable default — no `field(...)` options, no
+inheritance, no `__post_init__` or hand-written dunder methods — and refuses
+anything else loudly.
+
+This module imports nothing from the package, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -29,11 +33,15 @@ from dataclasses import MISSING, FrozenInstanceError
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform
 
-__all__ = ["node"]
+__all__ = ["record"]
 
 T = TypeVar("T")
 
 _set = object.__setattr__
+_GENERATED = frozenset(
+    "__init__ __repr__ __eq__ __hash__ __setattr__ __delattr__ __getstate__ __setstate__"
+    " __post_init__".split()
+)
 
 
 def _field_getter(names: tuple[str, ...]) -> Any:
@@ -68,10 +76,13 @@ def _init_source(names: tuple[str, ...], has_default: tuple[bool, ...]) -> str:
 
 
 @dataclass_transform(frozen_default=True)
-def node(cls: type[T]) -> type[T]:
+def record(cls: type[T]) -> type[T]:
     """Make `cls` a frozen, slotted dataclass (see the module docstring)."""
     if cls.__bases__ != (object,):
-        raise TypeError(f"@node {cls.__name__}: node classes do not inherit")
+        raise TypeError(f"@record {cls.__name__}: record classes do not inherit")
+    own = _GENERATED.intersection(cls.__dict__)
+    if own:
+        raise TypeError(f"@record {cls.__name__}: defines {', '.join(sorted(own))} itself")
     had_doc = cls.__dict__.get("__doc__") is not None
     if not had_doc:  # else dataclass asks inspect for a signature (slow); ours follows
         cls.__doc__ = cls.__name__
@@ -84,7 +95,7 @@ def node(cls: type[T]) -> type[T]:
             or f.hash is not None
             or f.kw_only
         ):
-            raise TypeError(f"@node {cls.__name__}.{f.name}: field options are not supported")
+            raise TypeError(f"@record {cls.__name__}.{f.name}: field options are not supported")
     names = tuple(f.name for f in fields)
     values = _field_getter(names)
     qualname = made.__qualname__

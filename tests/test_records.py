@@ -1,4 +1,4 @@
-"""`@node` makes the same class `@dataclass(frozen=True, slots=True)` makes."""
+"""`@record` makes the same class `@dataclass(frozen=True, slots=True)` makes."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from dataclasses import FrozenInstanceError
 import pytest
 
 from kaish_kernel.lang import ast
-from kaish_kernel.lang.node import node
 from kaish_kernel.lang.span import NO_SPAN, Span
+from kaish_kernel.records import record
 
 
-@node
+@record
 class Pair:
     """A pair."""
 
@@ -33,7 +33,7 @@ class RefPair:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Undocumented:
     value: int
     span: Span = NO_SPAN
@@ -45,14 +45,14 @@ class RefUndocumented:
     span: Span = NO_SPAN
 
 
-@node
+@record
 class Lone:
     """One field."""
 
     value: float
 
 
-@node
+@record
 class Empty:
     """No fields."""
 
@@ -128,13 +128,13 @@ def test_doc_is_the_signature_when_the_class_has_none() -> None:
 def test_refuses_what_it_does_not_support() -> None:
     with pytest.raises(TypeError):
 
-        @node
+        @record
         class WithFactory:
             items: list = dataclasses.field(default_factory=list)
 
     with pytest.raises(TypeError):
 
-        @node
+        @record
         class Child(Pair):  # type: ignore[misc]
             extra: int = 0
 
@@ -145,3 +145,23 @@ def test_pattern_matching_on_syntax_nodes() -> None:
             assert value == "x"
         case _:
             pytest.fail("no match")
+
+
+def test_refuses_hand_written_methods() -> None:
+    with pytest.raises(TypeError, match="__repr__"):
+
+        @record
+        class OwnRepr:
+            value: int
+
+            def __repr__(self) -> str:
+                return "mine"
+
+    with pytest.raises(TypeError, match="__post_init__"):
+
+        @record
+        class PostInit:
+            value: int
+
+            def __post_init__(self) -> None:
+                pass
