@@ -134,6 +134,7 @@ def run(argv: list[str]) -> tuple[float, float, bytes]:
             os.close(read_fd)
             os.dup2(devnull, 0)
             os.dup2(write_fd, 1)
+            os.dup2(devnull, 2)  # `sort` complaining that `head` left is not news
             os.execv(argv[0], argv)
         finally:
             os._exit(127)
