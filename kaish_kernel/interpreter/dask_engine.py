@@ -117,7 +117,7 @@ def _connect_timeout(session: Session) -> float:
         return CONNECT_TIMEOUT
 
 
-async def _probe(distributed: Any, address: str, timeout: float) -> None:
+async def _probe(address: str, timeout: float) -> None:
     """Fail at once when nothing listens at a TCP address: Dask itself would
     retry a refused connection until its timeout."""
     from distributed.comm import parse_address, parse_host_port
@@ -191,7 +191,7 @@ class DaskClients:
 
     @staticmethod
     async def _connect(distributed: Any, address: str, timeout: float) -> Any:
-        await _probe(distributed, address, timeout)
+        await _probe(address, timeout)
         client = distributed.Client(
             address, asynchronous=True, timeout=timeout, set_as_default=False, name="kaish"
         )
@@ -346,8 +346,7 @@ async def run_on_dask(
     except BaseException:
         await _cancel(client, list(pending.values()))
         raise
-    finally:
-        await _cancel(client, [shipped])  # the spec is no longer needed anywhere
+    # `shipped` (the spec on the workers) is released when this frame drops it
     result = ScatterResult()
     for slot in slots:
         assert slot is not None
