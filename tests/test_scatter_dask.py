@@ -96,6 +96,10 @@ SAME_AS_LOCAL = [
         id="function-calling-function",
     ),
     pytest.param(
+        'g() { local pre="<$1>"; seq 1 2 | scatter | echo "$pre $ITEM $1 $#" | gather; }\ng hey there',
+        id="inside-a-function-locals-and-args",
+    ),
+    pytest.param(
         "seq 1 2 | scatter --as X | sh -c 'echo ext-$0-$GREETING' $X | gather",
         id="external-command",
     ),
