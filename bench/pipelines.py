@@ -4,9 +4,9 @@
 
 Each pipeline reads a generated text file (or, for `seq`, a count) sized so
 that bash needs about `--target` seconds, so start-up does not hide the
-pipeline. Sizes are found by timing bash on a small input and scaling; the
-files live in bench/_data/ (gitignored) and are reused while their size
-fits. Then every pipeline runs `--repeat` times under each shell,
+pipeline. Sizes are found by timing bash on a small input and scaling
+(files in half-octave steps of size); they live in bench/_data/
+(gitignored) and are reused. Then every pipeline runs `--repeat` times under each shell,
 alternating, and the script prints for each:
 
     wall  median seconds per shell and the throughput ratio
@@ -26,6 +26,7 @@ seven.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import shutil
@@ -170,7 +171,9 @@ def calibrate(bash: list[str], pipeline: Pipeline, target: float, max_mb: int) -
         probe *= 4
     size = int(probe * target / max(took, 1e-3))
     if pipeline.sized_by == "file":
-        return max(1, min(size, max_mb))
+        # half-octave steps (…, 256, 362, 512, 724, 1024 …): files get reused
+        step = 2 ** (round(2 * math.log2(max(size, 1))) / 2)
+        return max(1, min(round(step), max_mb))
     return max(1000, size // 1000 * 1000)
 
 
