@@ -10,7 +10,9 @@ under 150 ms for `kaish -c true`; CPU time is the steadier number when
 other work competes for the processors.
 
 The interpreter is the one that runs `kaish` (the venv's), so `python -c
-pass` is the floor any Python program pays, `.pth` hooks included.
+pass` is the floor any Python program pays, `.pth` hooks included, and
+`python asyncio` (importing asyncio, with ssl hidden as the kaish CLI does)
+the floor of any asyncio program: kaish's own share is the difference.
 
 `--instructions` also counts the instructions each command executes, under
 valgrind (cachegrind, no cache simulation): slow, but the same number on a
@@ -102,6 +104,12 @@ def main() -> int:
         "kaish -c true": [_find("kaish", opts.kaish), "-c", "true"],
         "bash -c true": [_find("bash", None), "-c", "true"],
         "python -c pass": [opts.python, "-c", "pass"],
+        # the floor for any asyncio program (ssl hidden, as the kaish CLI does)
+        "python asyncio": [
+            opts.python,
+            "-c",
+            "import sys; sys.modules['ssl'] = None; import asyncio",
+        ],
     }
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
