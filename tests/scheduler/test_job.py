@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import subprocess
 import time
 
 import pytest
@@ -393,10 +394,17 @@ def test_a_stale_or_reused_group_number_is_never_signalled() -> None:
     assert not _group_is_ours(job, 999_999_999)  # beyond pid_max: long gone
     assert not _group_is_ours(job, 1)
     assert not _group_is_ours(job, 0)
-    # our own process group exists, but it is not the one the job recorded
-    own = os.getpgid(0)
-    job.pgid_starts[own] = -1
-    assert not _group_is_ours(job, own)
+    # a live group whose leader is not the process the job recorded (the
+    # number was reused): never ours; with the leader's real start time, ours
+    other = subprocess.Popen([SLEEP, "30"], process_group=0)
+    try:
+        job.pgid_starts[other.pid] = -1
+        assert not _group_is_ours(job, other.pid)
+        del job.pgid_starts[other.pid]
+        assert _group_is_ours(job, other.pid)
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_non_terminating_signals_reach_the_groups() -> None:
