@@ -23,6 +23,8 @@ import posixpath
 import secrets
 import shutil
 import string
+from collections.abc import Callable
+from typing import TypeVar
 
 from kaish_kernel.scheduler.stage import EMPTY_INPUT, FdInput
 from kaish_kernel.tools.base import Tool, ToolContext
@@ -47,6 +49,48 @@ async def _emit_lines(ctx: ToolContext, lines: list[str]) -> None:
         await ctx.emit_value("".join(line + "\n" for line in lines))
     else:
         await write_lines(ctx, lines)
+
+
+class _Refusal(Exception):
+    """A per-operand refusal with its message already worded."""
+
+
+_T = TypeVar("_T")
+
+
+def _path_operands(ctx: ToolContext) -> list[str] | None:
+    """The operands as path text, or None once a bad one or none at all is reported.
+
+    Every multi-path tool (rm, mkdir, touch, readlink, ...) starts this way."""
+    texts = operand_texts(ctx, ctx.args.positional)
+    if texts is None:
+        return None
+    if not texts:
+        ctx.error("missing path argument")
+        return None
+    return texts
+
+
+def _each_operand(
+    ctx: ToolContext, texts: list[str], action: Callable[[str], _T]
+) -> tuple[list[_T], bool]:
+    """`action` on every operand in turn: the results of those that worked, and
+    whether any failed.
+
+    One operand's failure does not stop the rest (GNU's rule): an OSError is
+    reported as `OPERAND: reason`, a `_Refusal` with its own wording."""
+    results: list[_T] = []
+    failed = False
+    for text in texts:
+        try:
+            results.append(action(text))
+        except _Refusal as exc:
+            ctx.error(str(exc))
+            failed = True
+        except OSError as exc:
+            ctx.error(f"{text}: {reason(exc)}")
+            failed = True
+    return results, failed
 
 
 def _inside(child: str, parent: str) -> bool:
@@ -95,8 +139,8 @@ class Cp(Tool):
         sources, dest = split
         vfs = ctx.shell.vfs
         dst_abs = ctx.shell.resolve_path(dest)
-        failed = False
-        for source in sources:
+
+        def copy(source: str) -> None:
             src_abs = ctx.shell.resolve_path(source)
             try:
                 info = vfs.stat(src_abs)
@@ -111,15 +155,12 @@ class Cp(Tool):
                     if target == src_abs:
                         raise _Refusal(f"'{source}' and '{dest}' are the same file")
                     self._copy_file(vfs, src_abs, target, ctx.args.flag("no-clobber"))
-            except _Refusal as exc:
-                ctx.error(str(exc))
-                failed = True
             except OSError as exc:
                 # name the operand the failure is about: the source, or where it was going
                 about = source if exc.filename in (None, src_abs, host_path(vfs, src_abs)) else dest
-                ctx.error(f"{about}: {reason(exc)}")
-                failed = True
-        return 1 if failed else 0
+                raise _Refusal(f"{about}: {reason(exc)}") from None
+
+        return 1 if _each_operand(ctx, sources, copy)[1] else 0
 
     @staticmethod
     def _copy_file(vfs: object, src: str, dst: str, no_clobber: bool) -> None:
@@ -149,10 +190,6 @@ class Cp(Tool):
                 self._copy_file(vfs, child_src, child_dst, no_clobber)
 
 
-class _Refusal(Exception):
-    """A per-operand refusal with its message already worded."""
-
-
 class Mv(Tool):
     schema = Schema(
         name="mv",
@@ -175,26 +212,20 @@ class Mv(Tool):
         sources, dest = split
         vfs = ctx.shell.vfs
         dst_abs = ctx.shell.resolve_path(dest)
-        failed = False
-        for source in sources:
+
+        def move(source: str) -> None:
             src_abs = ctx.shell.resolve_path(source)
-            try:
-                info = lstat(vfs, src_abs)
-                target = _destination(vfs, src_abs, dst_abs)
-                if info.is_dir and _inside(target, src_abs) and target != src_abs:
-                    raise _Refusal(f"cannot move '{source}' into itself")
-                if target == src_abs:
-                    continue
-                if ctx.args.flag("no-clobber") and (vfs.exists(target) or _lexists(vfs, target)):
-                    continue
-                self._move(vfs, src_abs, target, info.kind)
-            except _Refusal as exc:
-                ctx.error(str(exc))
-                failed = True
-            except OSError as exc:
-                ctx.error(f"{source}: {reason(exc)}")
-                failed = True
-        return 1 if failed else 0
+            info = lstat(vfs, src_abs)
+            target = _destination(vfs, src_abs, dst_abs)
+            if info.is_dir and _inside(target, src_abs) and target != src_abs:
+                raise _Refusal(f"cannot move '{source}' into itself")
+            if target == src_abs:
+                return
+            if ctx.args.flag("no-clobber") and (vfs.exists(target) or _lexists(vfs, target)):
+                return
+            self._move(vfs, src_abs, target, info.kind)
+
+        return 1 if _each_operand(ctx, sources, move)[1] else 0
 
     @staticmethod
     def _move(vfs: object, src: str, dst: str, kind: str) -> None:
@@ -242,11 +273,9 @@ class Rm(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
-        texts = operand_texts(ctx, ctx.args.positional)
+        texts = _path_operands(ctx)
         if texts is None:
             return 1
-        if not texts:
-            return ctx.error("missing path argument")
         vfs = ctx.shell.vfs
         recursive = ctx.args.flag("recursive")
         force = ctx.args.flag("force")
@@ -298,19 +327,14 @@ class Mkdir(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
-        texts = operand_texts(ctx, ctx.args.positional)
+        texts = _path_operands(ctx)
         if texts is None:
             return 1
-        if not texts:
-            return ctx.error("missing path argument")
-        failed = False
-        for text in texts:
-            try:
-                ctx.shell.vfs.mkdir(ctx.shell.resolve_path(text), parents=True)
-            except OSError as exc:
-                ctx.error(f"{text}: {reason(exc)}")
-                failed = True
-        return 1 if failed else 0
+
+        def make(text: str) -> None:
+            ctx.shell.vfs.mkdir(ctx.shell.resolve_path(text), parents=True)
+
+        return 1 if _each_operand(ctx, texts, make)[1] else 0
 
 
 class Touch(Tool):
@@ -324,26 +348,21 @@ class Touch(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
-        texts = operand_texts(ctx, ctx.args.positional)
+        texts = _path_operands(ctx)
         if texts is None:
             return 1
-        if not texts:
-            return ctx.error("missing path argument")
         vfs = ctx.shell.vfs
-        failed = False
-        for text in texts:
+
+        def touch(text: str) -> None:
             resolved = ctx.shell.resolve_path(text)
-            try:
-                if vfs.exists(resolved):
-                    real = host_path(vfs, resolved)
-                    if real is not None:
-                        os.utime(real, None)
-                else:
-                    vfs.write_bytes(resolved, b"", append=True)
-            except OSError as exc:
-                ctx.error(f"{text}: {reason(exc)}")
-                failed = True
-        return 1 if failed else 0
+            if vfs.exists(resolved):
+                real = host_path(vfs, resolved)
+                if real is not None:
+                    os.utime(real, None)
+            else:
+                vfs.write_bytes(resolved, b"", append=True)
+
+        return 1 if _each_operand(ctx, texts, touch)[1] else 0
 
 
 class Ln(Tool):
@@ -489,21 +508,16 @@ class Readlink(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
-        texts = operand_texts(ctx, ctx.args.positional)
+        texts = _path_operands(ctx)
         if texts is None:
             return 1
-        if not texts:
-            return ctx.error("missing path argument")
-        lines, failed = [], False
-        for text in texts:
-            try:
-                if ctx.args.flag("canonicalize"):
-                    lines.append(_canonical(ctx, text, allow_missing_last=True))
-                else:
-                    lines.append(read_link(ctx.shell.vfs, ctx.shell.resolve_path(text)))
-            except OSError as exc:
-                ctx.error(f"{text}: {reason(exc)}")
-                failed = True
+
+        def target(text: str) -> str:
+            if ctx.args.flag("canonicalize"):
+                return _canonical(ctx, text, allow_missing_last=True)
+            return read_link(ctx.shell.vfs, ctx.shell.resolve_path(text))
+
+        lines, failed = _each_operand(ctx, texts, target)
         await _emit_lines(ctx, lines)
         return 1 if failed else 0
 
@@ -519,18 +533,12 @@ class Realpath(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
-        texts = operand_texts(ctx, ctx.args.positional)
+        texts = _path_operands(ctx)
         if texts is None:
             return 1
-        if not texts:
-            return ctx.error("missing path argument")
-        lines, failed = [], False
-        for text in texts:
-            try:
-                lines.append(_canonical(ctx, text, allow_missing_last=False))
-            except OSError as exc:
-                ctx.error(f"{text}: {reason(exc)}")
-                failed = True
+        lines, failed = _each_operand(
+            ctx, texts, lambda text: _canonical(ctx, text, allow_missing_last=False)
+        )
         await _emit_lines(ctx, lines)
         return 1 if failed else 0
 
@@ -636,22 +644,16 @@ class Stat(Tool):
     )
 
     async def run(self, ctx: ToolContext) -> int:
-        texts = operand_texts(ctx, ctx.args.positional)
+        texts = _path_operands(ctx)
         if texts is None:
             return 1
-        if not texts:
-            return ctx.error("missing path argument")
         fmt = ctx.args.get("format")
         rows: list[dict[str, Value]] = []
         lines: list[str] = []
-        failed = False
-        for text in texts:
-            try:
-                info = ctx.shell.vfs.stat(ctx.shell.resolve_path(text))
-            except OSError as exc:
-                ctx.error(f"{text}: {reason(exc)}")
-                failed = True
-                continue
+        found, failed = _each_operand(
+            ctx, texts, lambda text: (text, ctx.shell.vfs.stat(ctx.shell.resolve_path(text)))
+        )
+        for text, info in found:
             kind = "directory" if info.is_dir else "regular file"
             if fmt is not None:
                 lines.append(_stat_format(display(fmt), text, info.size, kind, info.mtime, info.mode).rstrip("\n"))
