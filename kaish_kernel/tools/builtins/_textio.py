@@ -26,6 +26,7 @@ from typing import ClassVar, Final
 
 from kaish_kernel.scheduler.stage import InputStream, OutputStream
 from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.schema import UsageError
 from kaish_kernel.values import Value, ValueError_, display
 
 __all__ = [
@@ -44,7 +45,9 @@ __all__ = [
     "ensure_text",
     "line_blocks",
     "open_operand",
+    "open_or_report",
     "operand_names",
+    "source_name",
     "split_lines",
 ]
 
@@ -152,6 +155,22 @@ def open_operand(ctx: ToolContext, name: str) -> InputStream:
     return vfs.open_input(path)
 
 
+def open_or_report(ctx: ToolContext, name: str) -> InputStream | None:
+    """Open an operand, or report `tool: name: reason` and return None.
+
+    The text tools report an unreadable operand and go on with the next one."""
+    try:
+        return open_operand(ctx, name)
+    except OSError as exc:
+        ctx.error(f"{name}: {describe_os_error(exc)}")
+        return None
+
+
+def source_name(name: str) -> str:
+    """How messages name an operand's input: `stdin` for `-`."""
+    return STDIN_NAME if name == "-" else name
+
+
 def close_input(ctx: ToolContext, stream: InputStream) -> None:
     """Close a file stream we opened (never the tool's own stdin)."""
     if stream is not ctx.stdin:
@@ -228,7 +247,8 @@ class TextTool(Tool):
 
     Subclasses implement `execute`. A `BrokenPipeError` from stdout stops the
     tool with status 0 (and lets go of its stdin so the producer stops too);
-    `NotText` becomes `name: where: not valid UTF-8 ...` with `binary_status`.
+    `NotText` becomes `name: where: not valid UTF-8 ...` with `binary_status`;
+    a `UsageError` (a bad count, key or pattern found while running) exits 2.
     """
 
     binary_hint: ClassVar[str] = ""
@@ -244,6 +264,8 @@ class TextTool(Tool):
             return ctx.error(exc.message(self.binary_hint), self.binary_status)
         except OperandError as exc:
             return ctx.error(str(exc))
+        except UsageError as exc:
+            return ctx.error(str(exc), 2)
 
     @abc.abstractmethod
     async def execute(self, ctx: ToolContext) -> int:

@@ -33,12 +33,12 @@ from kaish_kernel.tools.builtins._textio import (
     chunks,
     close_input,
     decode_text,
-    describe_os_error,
     emit_text_value,
     ensure_text,
     line_blocks,
-    open_operand,
+    open_or_report,
     operand_names,
+    source_name,
     split_lines,
 )
 from kaish_kernel.tools.builtins._tr_sets import TrPlan, expand_set
@@ -60,17 +60,15 @@ async def _read_texts(ctx: ToolContext, names: list[str]) -> list[str] | None:
     """
     texts: list[str] = []
     for name in names or ["-"]:
-        try:
-            stream = open_operand(ctx, name)
-        except OSError as exc:
-            ctx.error(f"{name}: {describe_os_error(exc)}")
+        stream = open_or_report(ctx, name)
+        if stream is None:
             return None
         try:
             data = b"".join([chunk async for chunk in chunks(stream)])
         finally:
             close_input(ctx, stream)
         if data:
-            texts.append(decode_text(data, STDIN_NAME if name == "-" else name))
+            texts.append(decode_text(data, source_name(name)))
     return texts
 
 
@@ -226,12 +224,6 @@ class Sort(TextTool):
         category="text",
     )
 
-    async def run(self, ctx: ToolContext) -> int:
-        try:
-            return await super().run(ctx)
-        except UsageError as exc:
-            return ctx.error(str(exc), 2)
-
     async def execute(self, ctx: ToolContext) -> int:
         args = ctx.args
         key = KeySpec(str(args.get("key"))) if args.get("key") is not None else None
@@ -310,11 +302,10 @@ class Uniq(TextTool):
         fold = bytes.lower if args.flag("ignore-case") else None
         names = operand_names(args.positional)
         name = names[0] if names else "-"
-        try:
-            stream = open_operand(ctx, name)
-        except OSError as exc:
-            return ctx.error(f"{name}: {describe_os_error(exc)}")
-        where = STDIN_NAME if name == "-" else name
+        stream = open_or_report(ctx, name)
+        if stream is None:
+            return 1
+        where = source_name(name)
         out = Output(ctx.stdout, collect=args.json)
 
         def render(firsts: list[bytes], counts: list[int]) -> bytes:
@@ -441,13 +432,11 @@ class Cut(TextTool):
         kept_size = 0
         status = 0
         for name in operand_names(args.positional) or ["-"]:
-            try:
-                stream = open_operand(ctx, name)
-            except OSError as exc:
-                ctx.error(f"{name}: {describe_os_error(exc)}")
+            stream = open_or_report(ctx, name)
+            if stream is None:
                 status = 1
                 continue
-            where, offset = (STDIN_NAME if name == "-" else name), 0
+            where, offset = source_name(name), 0
             try:
                 async for block in line_blocks(stream):
                     ensure_text(block, where, offset)
@@ -550,9 +539,7 @@ class Cut(TextTool):
             return found
 
         def by_line(block: bytes) -> bytes:
-            lines = block.decode("utf-8").split("\n")
-            if lines[-1] == "":
-                lines.pop()
+            lines = _text_lines(block.decode("utf-8"))
             cut = ["".join([line[s] for s in slices(len(line))]) for line in lines]
             return ("\n".join(cut) + "\n").encode("utf-8") if cut else b""
 

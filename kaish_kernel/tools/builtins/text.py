@@ -23,7 +23,6 @@ from typing import Any
 from kaish_kernel.scheduler.stage import InputStream, OutputStream
 from kaish_kernel.tools.base import ToolContext
 from kaish_kernel.tools.builtins._textio import (
-    STDIN_NAME,
     NotText,
     Output,
     TextTool,
@@ -34,8 +33,9 @@ from kaish_kernel.tools.builtins._textio import (
     emit_text_value,
     ensure_text,
     line_blocks,
-    open_operand,
+    open_or_report,
     operand_names,
+    source_name,
     split_lines,
 )
 from kaish_kernel.tools.schema import Param, Schema, UsageError
@@ -49,19 +49,6 @@ _PATHS = Param(
     "paths", type="any", positional=True, variadic=True, metavar="file",
     help="Files to read; stdin when none are given",
 )
-
-
-def _where(name: str) -> str:
-    return STDIN_NAME if name == "-" else name
-
-
-def _open(ctx: ToolContext, name: str) -> InputStream | None:
-    """Open an operand, or report `tool: name: reason` and return None."""
-    try:
-        return open_operand(ctx, name)
-    except OSError as exc:
-        ctx.error(f"{name}: {describe_os_error(exc)}")
-        return None
 
 
 def _rows(lines: list[bytes], first: int, where: str) -> list[Value]:
@@ -104,7 +91,7 @@ class Cat(TextTool):
         lineno = 1
         dangling = False  # the previous file's last line had no newline yet
         for name in names:
-            stream = _open(ctx, name)
+            stream = open_or_report(ctx, name)
             if stream is None:
                 status = 1
                 continue
@@ -114,7 +101,7 @@ class Cat(TextTool):
                         await out.write(chunk)
                         await out.flush()
                     continue
-                where = _where(name)
+                where = source_name(name)
                 offset = 0
                 async for block in line_blocks(stream):
                     ensure_text(block, where, offset)
@@ -172,6 +159,14 @@ def _shorthand(ctx: ToolContext) -> tuple[Value, list[str]]:
     return lines, operand_names(positional)
 
 
+def _lines_end(block: bytes, count: int) -> int:
+    """Where the first `count` lines of `block` end (just past its count-th `\\n`)."""
+    cut = -1
+    for _ in range(count):
+        cut = block.index(b"\n", cut + 1)
+    return cut + 1
+
+
 def _header(name: str, first: bool) -> bytes:
     return ("" if first else "\n").encode() + f"==> {name} <==\n".encode()
 
@@ -201,12 +196,6 @@ class Head(TextTool):
     )
     binary_hint = "use head -c N for bytes"
 
-    async def run(self, ctx: ToolContext) -> int:
-        try:
-            return await super().run(ctx)
-        except UsageError as exc:
-            return ctx.error(str(exc), 2)
-
     async def execute(self, ctx: ToolContext) -> int:
         lines_value, names = _shorthand(ctx)
         byte_value = ctx.args.get("bytes")
@@ -228,7 +217,7 @@ class Head(TextTool):
         rows: list[Value] = []
         status = 0
         for index, name in enumerate(sources):
-            stream = _open(ctx, name)
+            stream = open_or_report(ctx, name)
             if stream is None:
                 status = 1
                 continue
@@ -240,9 +229,9 @@ class Head(TextTool):
                     if as_json and not multi:
                         await emit_text_value(ctx, data)
                 elif all_but:
-                    await self._all_but(stream, count, _where(name), out, rows, as_json and not multi)
+                    await self._all_but(stream, count, source_name(name), out, rows, as_json and not multi)
                 else:
-                    await self._first(ctx, stream, count, _where(name), out, rows, as_json and not multi)
+                    await self._first(ctx, stream, count, source_name(name), out, rows, as_json and not multi)
                 await out.flush()
             finally:
                 close_input(ctx, stream)
@@ -283,10 +272,7 @@ class Head(TextTool):
             async for block in line_blocks(stream):
                 newlines = block.count(b"\n")
                 if newlines >= remaining:
-                    cut = -1
-                    for _ in range(remaining):
-                        cut = block.index(b"\n", cut + 1)
-                    block = block[: cut + 1]
+                    block = block[: _lines_end(block, remaining)]
                 ensure_text(block, where, offset)
                 offset += len(block)
                 lines = split_lines(block)
@@ -349,12 +335,6 @@ class Tail(TextTool):
     )
     binary_hint = "use tail -c N for bytes"
 
-    async def run(self, ctx: ToolContext) -> int:
-        try:
-            return await super().run(ctx)
-        except UsageError as exc:
-            return ctx.error(str(exc), 2)
-
     async def execute(self, ctx: ToolContext) -> int:
         lines_value, names = _shorthand(ctx)
         byte_value = ctx.args.get("bytes")
@@ -371,7 +351,7 @@ class Tail(TextTool):
         rows: list[Value] = []
         status = 0
         for index, name in enumerate(sources):
-            stream = _open(ctx, name)
+            stream = open_or_report(ctx, name)
             if stream is None:
                 status = 1
                 continue
@@ -382,9 +362,9 @@ class Tail(TextTool):
                 if byte_spec is not None:
                     await self._bytes(stream, *byte_spec, out)
                 elif sign == "+":
-                    await self._from_line(stream, count, _where(name), out, rows, as_rows)
+                    await self._from_line(stream, count, source_name(name), out, rows, as_rows)
                 else:
-                    await self._last(stream, count, _where(name), out, rows, as_rows)
+                    await self._last(stream, count, source_name(name), out, rows, as_rows)
                 await out.flush()
             finally:
                 close_input(ctx, stream)
@@ -425,12 +405,10 @@ class Tail(TextTool):
             if skip:
                 newlines = block.count(b"\n")
                 if newlines >= skip:
-                    cut = -1
-                    for _ in range(skip):
-                        cut = block.index(b"\n", cut + 1)
-                    offset += cut + 1
+                    end = _lines_end(block, skip)
+                    offset += end
                     lineno += skip
-                    block = block[cut + 1 :]
+                    block = block[end:]
                     skip = 0
                 else:
                     skip -= newlines + (0 if block.endswith(b"\n") else 1)
@@ -562,11 +540,11 @@ class Wc(TextTool):
         table: list[tuple[str, list[int]]] = []
         status = 0
         for name in names or ["-"]:
-            stream = _open(ctx, name)
+            stream = open_or_report(ctx, name)
             if stream is None:
                 status = 1
                 continue
-            counter = _Counter(_where(name), needs_text)
+            counter = _Counter(source_name(name), needs_text)
             try:
                 async for chunk in chunks(stream):
                     counter.feed(chunk)
@@ -617,7 +595,7 @@ class Tac(TextTool):
         out = Output(ctx.stdout, collect=ctx.args.json)
         status = 0
         for name in operand_names(ctx.args.positional) or ["-"]:
-            stream = _open(ctx, name)
+            stream = open_or_report(ctx, name)
             if stream is None:
                 status = 1
                 continue
@@ -625,7 +603,7 @@ class Tac(TextTool):
                 data = b"".join([block async for block in chunks(stream)])
             finally:
                 close_input(ctx, stream)
-            ensure_text(data, _where(name))
+            ensure_text(data, source_name(name))
             lines = split_lines(data)
             if lines:
                 lines.reverse()
