@@ -8,6 +8,9 @@ This module imports nothing from the package.
     ├── KaishSyntaxError      lexer/parser: line:col [parse]: message
     ├── KaishValidationError  pre-run checks (E0xx codes)
     └── KaishRuntimeError     a failure while running; carries an exit code
+
+    KaishWarning              a pre-run finding that does not stop the script
+                              (W0xx): line:col [warning W007]: message
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = [
     "KaishRuntimeError",
     "KaishSyntaxError",
     "KaishValidationError",
+    "KaishWarning",
     "SourcePosition",
     "position_of",
     "render_caret",
@@ -55,6 +59,8 @@ class ErrorCode:
     DOTTED_TARGET = "E017"
     HASH_NAME = "E018"
     TEST_COMPOUND = "E020"
+    # --- warnings: reported on stderr, the script still runs ---
+    MIXED_SCRIPT_NAME = "W007"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,18 @@ def position_of(source: str, offset: int) -> SourcePosition:
         line_end = len(source)
     line = source.count("\n", 0, offset) + 1
     return SourcePosition(line, offset - line_start + 1, source[line_start:line_end].rstrip("\r"))
+
+
+def _render(label: str, source: str, offset: int, message: str, hint: str) -> str:
+    """`line:col [label]: message`, the source line with a caret, the hint."""
+    pos = position_of(source, offset)
+    out = f"{pos.line}:{pos.column} [{label}]: {message}"
+    caret = render_caret(pos)
+    if caret:
+        out += "\n" + caret
+    if hint:
+        out += f"\n  = hint: {hint}"
+    return out
 
 
 def render_caret(pos: SourcePosition) -> str:
@@ -131,14 +149,7 @@ class KaishSyntaxError(KaishError):
 
     def render(self) -> str:
         """`line:col [parse]: message`, the source line with a caret, the hint."""
-        pos = self.position
-        out = f"{pos.line}:{pos.column} [{self.label}]: {self.message}"
-        caret = render_caret(pos)
-        if caret:
-            out += "\n" + caret
-        if self.hint:
-            out += f"\n  = hint: {self.hint}"
-        return out
+        return _render(self.label, self.source, self.offset, self.message, self.hint)
 
     def __str__(self) -> str:
         return self.render()
@@ -159,3 +170,18 @@ class KaishRuntimeError(KaishError):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class KaishWarning:
+    """Something the user should see before the script runs, which still runs."""
+
+    message: str
+    source: str
+    offset: int
+    code: str
+    hint: str = ""
+
+    def render(self) -> str:
+        """`line:col [warning W007]: message`, the source line with a caret, the hint."""
+        return _render(f"warning {self.code}", self.source, self.offset, self.message, self.hint)

@@ -244,12 +244,14 @@ class Shell:
         err: ErrorSink = stderr if hasattr(stderr, "write") else _CallbackErrors(stderr)  # type: ignore[arg-type]
         try:
             program = parse(source)
-            validate(program)
-            prevalidate(program, self.registry, set(self.session.functions))
+            warnings = validate(program)
+            warnings += prevalidate(program, self.registry, set(self.session.functions))
         except KaishSyntaxError as exc:
             err.write(exc.render() + "\n")
             self.session.last_status = 1
             return ExecResult(1, error=exc)
+        for warning in sorted(warnings, key=lambda w: w.offset):
+            err.write(warning.render() + "\n")
         io = IO(stdin or EMPTY_INPUT, out, err)
         try:
             code = await self.executor.run_program(program, io)

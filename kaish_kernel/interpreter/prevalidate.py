@@ -5,14 +5,20 @@ script it does not accept; jq: E007 for a filter that does not compile).
 Where every argument of such a command is literal, the check runs before
 anything executes, so `echo before; sed 'h'` prints nothing: a script that
 cannot run as written does not run half-way.
+
+A builtin that binds or removes variables named in its arguments (export,
+env, read, unset, push, scatter --as) may offer `bound_names(args) -> list
+of names as written`; each name spelled in two scripts is a W007 warning,
+returned for the shell to print before the script runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kaish_kernel.errors import ErrorCode, KaishValidationError
+from kaish_kernel.errors import ErrorCode, KaishValidationError, KaishWarning
 from kaish_kernel.lang import ast
+from kaish_kernel.lang.scripts import name_warning
 from kaish_kernel.tools.registry import ToolRegistry
 from kaish_kernel.tools.schema import RawArg, UsageError, bind
 
@@ -69,6 +75,10 @@ def _literal_args(cmd: ast.Command) -> list[RawArg] | None:
             if not isinstance(arg.value, ast.Literal):
                 return None
             raw.append(RawArg("named", arg.value.value, arg.name))
+        elif isinstance(arg, ast.WordAssign):
+            if not isinstance(arg.value, ast.Literal):
+                return None
+            raw.append(RawArg("assign", arg.value.value, arg.name))
         elif isinstance(arg, ast.DoubleDash):
             raw.append(RawArg("dashdash"))
         else:
@@ -76,17 +86,24 @@ def _literal_args(cmd: ast.Command) -> list[RawArg] | None:
     return raw
 
 
-def prevalidate(program: ast.Program, registry: ToolRegistry, functions: set[str]) -> None:
-    """Raise KaishValidationError for the first command a builtin refuses."""
+def prevalidate(
+    program: ast.Program, registry: ToolRegistry, functions: set[str]
+) -> list[KaishWarning]:
+    """Raise KaishValidationError for the first command a builtin refuses;
+    return the W007 warnings for names the builtins would bind."""
     defined = set(functions) | {
         s.name for s in program.body if isinstance(s, ast.FunctionDef)
     }
+    warnings: list[KaishWarning] = []
     for cmd in _commands(program.body):
         if cmd.name in defined:
             continue
         tool = registry.get(cmd.name)
-        check = getattr(tool, "check", None) if tool is not None else None
-        if check is None or tool is None:
+        if tool is None:
+            continue
+        check = getattr(tool, "check", None)
+        names = getattr(tool, "bound_names", None)
+        if check is None and names is None:
             continue
         raw = _literal_args(cmd)
         if raw is None:
@@ -95,9 +112,15 @@ def prevalidate(program: ast.Program, registry: ToolRegistry, functions: set[str
             bound = bind(tool.schema, raw, cmd.name)
         except (UsageError, ValueError):
             continue
-        message = check(bound)
+        for name in names(bound) if names is not None else ():
+            if not name.isascii():
+                found = name_warning(name, program.source, cmd.span.start)
+                if found is not None:
+                    warnings.append(found)
+        message = check(bound) if check is not None else None
         if message:
             text = message.strip()
             code = ErrorCode.JQ_INVALID if "E007" in text else ErrorCode.SED_INVALID
             text = text.removeprefix(f"error [{code}]: ")
             raise KaishValidationError(text, source=program.source, offset=cmd.span.start, code=code)
+    return warnings

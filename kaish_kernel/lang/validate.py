@@ -9,9 +9,11 @@ A script that parses can still be refused before anything runs:
     E017  a dotted assignment target: `user.email=x` (brackets: `user[email]`)
     E018  an assignment target holding `#` (`$abc#3` could never read it)
     E020  `test` with `-a` / `-o` / `(` / `)` (compose with `&&` / `||`)
+    W007  an assignment or `for` variable spelled in two scripts (a warning)
 
 `validate` walks every node, `$(...)` bodies and function bodies included,
-and raises the first problem in source order as KaishValidationError.
+raises the first problem in source order as KaishValidationError, and
+returns the warnings it met on the way.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kaish_kernel.errors import ErrorCode, KaishValidationError
+from kaish_kernel.errors import ErrorCode, KaishValidationError, KaishWarning
 from kaish_kernel.lang import ast
+from kaish_kernel.lang.scripts import name_warning
 from kaish_kernel.values import display
 
 __all__ = ["validate"]
@@ -31,22 +34,33 @@ _COMPOUND_HINT = (
 )
 
 
-def validate(program: ast.Program, *, file_body: bool = False) -> None:
+def validate(program: ast.Program, *, file_body: bool = False) -> list[KaishWarning]:
     """Raise KaishValidationError for the first E008/E009/E012/E014/E017/E018/E020
-    problem. `file_body` marks a sourced file or a `.kai` script, where a
-    top-level `return` ends the file."""
+    problem; return the W007 warnings, in source order. `file_body` marks a
+    sourced file or a `.kai` script, where a top-level `return` ends the file."""
     source = program.source
+    warnings: list[KaishWarning] = []
     if "break" in source or "continue" in source or "return" in source:
         _check_control(program, allow_return=file_body)
     for node in _walk(program):
         if isinstance(node, ast.For):
             _check_for(program, node)
+            _warn_name(warnings, source, node.var, node.span.start)
         elif isinstance(node, ast.Assignment):
             _check_target(program, node)
+            _warn_name(warnings, source, node.name, node.span.start)
         elif isinstance(node, ast.Pipeline):
             _check_scatter(program, node)
         elif isinstance(node, ast.Command) and node.name == "test":
             _check_test(program, node)
+    return warnings
+
+
+def _warn_name(warnings: list[KaishWarning], source: str, name: str, offset: int) -> None:
+    if not name.isascii():
+        found = name_warning(name, source, offset)
+        if found is not None:
+            warnings.append(found)
 
 
 # Leaves hold no nodes; listing them keeps the walk off their fields.

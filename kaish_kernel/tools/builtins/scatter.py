@@ -18,7 +18,7 @@ from kaish_kernel.scheduler.scatter import (
 )
 from kaish_kernel.scheduler.stage import NO_DATA
 from kaish_kernel.tools.base import Tool, ToolContext
-from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.tools.schema import BoundArgs, Param, Schema
 
 __all__ = ["TOOLS"]
 
@@ -70,6 +70,12 @@ class Scatter(Tool):
         json_output=True,
         category="parallel",
     )
+
+    @staticmethod
+    def bound_names(args: BoundArgs) -> list[str]:
+        """`--as VAR` names the variable each worker binds (W007 judges it)."""
+        name = args.named.get("as")
+        return [name] if isinstance(name, str) else []
 
     async def run(self, ctx: ToolContext) -> int:
         try:

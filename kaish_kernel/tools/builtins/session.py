@@ -23,7 +23,7 @@ from typing import ClassVar
 from kaish_kernel.errors import KaishRuntimeError
 from kaish_kernel.tools.base import ShellAccess, Tool, ToolContext, text_or_error
 from kaish_kernel.tools.builtins.help_topics import Help, Type, Which, word_text, write_lines
-from kaish_kernel.tools.schema import Param, RawArg, Schema, UsageError
+from kaish_kernel.tools.schema import BoundArgs, Param, RawArg, Schema, UsageError
 from kaish_kernel.values import (
     PathError,
     PathSegment,
@@ -206,6 +206,11 @@ class Export(Tool):
         category=_CATEGORY,
     )
 
+    @staticmethod
+    def bound_names(args: BoundArgs) -> list[str]:
+        """The names export marks (W007 judges their spelling before the run)."""
+        return [name for name, _, _ in _assignments(args.raw)]
+
     async def run(self, ctx: ToolContext) -> int:
         operands = list(_assignments(ctx.args.raw))
         if ctx.args.flag("print") or not operands:
@@ -243,6 +248,10 @@ class Unset(Tool):
         examples=(("Remove a variable", "unset MY_VAR"), ("Remove several", "unset A B C")),
         category=_CATEGORY,
     )
+
+    @staticmethod
+    def bound_names(args: BoundArgs) -> list[str]:
+        return [word_text(v) for v in args.positional]
 
     async def run(self, ctx: ToolContext) -> int:
         names = [word_text(v) for v in ctx.args.positional]
@@ -285,6 +294,10 @@ class Read(Tool):
                   ("Loop over lines", "cat f | while read line; do echo $line; done")),
         category=_CATEGORY,
     )
+
+    @staticmethod
+    def bound_names(args: BoundArgs) -> list[str]:
+        return [str(n) for n in args.positional]
 
     async def run(self, ctx: ToolContext) -> int:
         names = [str(n) for n in ctx.args.positional]
@@ -361,6 +374,11 @@ class Push(Tool):
         patterns_as_data=True,
         category=_CATEGORY,
     )
+
+    @staticmethod
+    def bound_names(args: BoundArgs) -> list[str]:
+        target = args.positional[0] if args.positional else None
+        return [_parse_target(target)[0]] if isinstance(target, str) else []
 
     async def run(self, ctx: ToolContext) -> int:
         words = ctx.args.positional
@@ -703,6 +721,18 @@ class Env(Tool):
         raw=True,
         category=_CATEGORY,
     )
+
+    @staticmethod
+    def bound_names(args: BoundArgs) -> list[str]:
+        """The names env sets or hides, and (as kaish does) any unquoted
+        `NAME=value` word after its command too."""
+        try:
+            request = _EnvRequest(args.raw)
+        except UsageError:
+            return []
+        names = [*request.overrides, *request.unset]
+        names += [a.name for a in args.raw if a.kind == "assign"]
+        return list(dict.fromkeys(names))
 
     async def run(self, ctx: ToolContext) -> int:
         try:
