@@ -362,10 +362,12 @@ async def run_script(ex: Executor, name: str, path: str, args: list[Value], io: 
         return 1
     try:
         program = parse(text)
-        validate(program, file_body=True)
+        warnings = validate(program, file_body=True)
     except KaishSyntaxError as exc:
         io.stderr.write(f"{path}: {exc.render()}\n")
         return 1
+    for warning in warnings:
+        io.stderr.write(f"{path}: {warning.render()}\n")
     fork = ex.fork()
     fork.session.depth += 1
     if fork.session.depth > MAX_DEPTH:
@@ -395,10 +397,12 @@ async def source(ex: Executor, path: str, args: list[Value], io: IO) -> int:
         return 1
     try:
         program = parse(text)
-        validate(program, file_body=True)
+        warnings = validate(program, file_body=True)
     except KaishSyntaxError as exc:
         io.stderr.write(f"source: {path}: {exc.render()}\n")
         return 1
+    for warning in warnings:
+        io.stderr.write(f"source: {path}: {warning.render()}\n")
     if session.depth >= MAX_DEPTH:
         raise KaishRuntimeError("maximum recursion depth exceeded")
     session.depth += 1

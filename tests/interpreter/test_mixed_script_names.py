@@ -116,3 +116,10 @@ def test_names_in_one_writing_system_and_runtime_names_are_quiet(
 ) -> None:
     _, _, err = run(tmp_path, script)
     assert "W007" not in err
+
+
+def test_a_sourced_file_warns_with_its_path(tmp_path: Path) -> None:
+    (tmp_path / "lib.kai").write_text(f"{PATH_LOOKALIKE}=1\n")
+    code, _, err = run(tmp_path, "source lib.kai; echo done")
+    assert code == 0
+    assert err.startswith("source: lib.kai: 1:1 [warning W007]")
