@@ -77,8 +77,16 @@ class Shell:
         registry: ToolRegistry | None = None,
         script_name: str = "kaish",
         args: list[Value] | None = None,
+        guard_orphans: bool = False,
     ) -> None:
+        """`guard_orphans`: a long-lived front end (kernel, magics) asks for the
+        guardian process, which ends every external command's process group
+        if this process dies without cleaning up (see scheduler/guardian.py)."""
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        if guard_orphans:
+            from kaish_kernel.scheduler import guardian
+
+            guardian.enable()
         self.registry = registry or default_registry()
         self.vfs = VfsRouter()
         self.jobs: Any = self._make_job_manager()

@@ -104,7 +104,7 @@ class WorkerHost:
 
     @staticmethod
     async def _build() -> Shell:
-        return Shell(script_name="kaish")
+        return Shell(script_name="kaish", guard_orphans=True)
 
     def run(self, spec: SegmentSpec, i: int, item: Value, cancelled: Callable[[], bool] = _never) -> RowResult:
         """Run item `i` to its row, blocking the calling thread (a Dask worker thread)."""

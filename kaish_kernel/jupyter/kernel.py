@@ -160,7 +160,9 @@ class KaishKernel(Kernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Not `self.shell`: IPKernelApp treats a kernel's `shell` as an IPython shell.
-        self.kaish = Shell(env=dict(os.environ), cwd=os.getcwd(), script_name="kaish")
+        self.kaish = Shell(
+            env=dict(os.environ), cwd=os.getcwd(), script_name="kaish", guard_orphans=True
+        )
         self.cells = CellOutputStore()
         with contextlib.suppress(Exception):
             self.kaish.vfs.mount(MOUNT, self.cells)

@@ -353,7 +353,7 @@ class KaishSession:
     @staticmethod
     async def _build(env: dict[str, str] | None, cwd: str | None) -> Shell:
         # built on its own loop: anything it makes that binds to a loop binds to this one
-        return Shell(env=env, cwd=cwd, script_name="kaish")
+        return Shell(env=env, cwd=cwd, script_name="kaish", guard_orphans=True)
 
     # -- running ----------------------------------------------------------------------
     def run(

@@ -43,6 +43,7 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
+from kaish_kernel.scheduler import guardian
 from kaish_kernel.scheduler.stage import (
     READ_CHUNK,
     EmptyInput,
@@ -456,6 +457,7 @@ async def _supervise(
     the child with the TERM/grace/KILL sequence before it propagates.
     """
     watch = _ExitWatch(proc.pid)
+    guardian.track(proc.pid)  # its own group: pgid == pid
     in_task = out_task = err_task = None
     try:
         try:

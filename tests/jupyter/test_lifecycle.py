@@ -124,3 +124,24 @@ def test_no_process_survives_shutdown(message_kernel: KernelHarness) -> None:
     message_kernel.km.shutdown_kernel(now=False)
     assert not message_kernel.km.is_alive()
     assert wait_until_gone("4713") == [] and wait_until_gone("4714") == []
+
+
+def test_no_process_survives_a_killed_kernel() -> None:
+    """SIGKILL runs none of the kernel's cleanup: the guardian process ends
+    what it started — background jobs, their children, and the foreground."""
+    harness = KernelHarness()
+    try:
+        harness.run("/bin/sleep 4718 &")
+        harness.run("sh -c '/bin/sleep 4719; true' &")
+        harness.submit("/bin/sleep 4720")  # still running in the foreground
+        deadline = time.monotonic() + 10
+        while not processes_with("4720") and time.monotonic() < deadline:
+            harness.pump_for(0.05)
+        assert processes_with("4718") and processes_with("4719") and processes_with("4720")
+        harness.km.provisioner.process.kill()  # type: ignore[union-attr]
+        harness.km.provisioner.process.wait(10)  # type: ignore[union-attr]
+        for marker in ("4718", "4719", "4720"):
+            assert wait_until_gone(marker, timeout=10) == [], f"sleep {marker} outlived the kernel"
+    finally:
+        harness.kc.stop_channels()
+        harness.km.cleanup_resources()

@@ -271,3 +271,20 @@ def test_shutting_the_kernel_down_kills_job_process_groups(
     finally:
         kernels.close()  # a shutdown_request, as a notebook's "shut down kernel" sends
     assert wait_until(lambda: process_gone(pid), timeout=15)
+
+
+def test_killing_the_kernel_leaves_no_job_behind(kernels: KernelHolder, tmp_path: Path) -> None:
+    """SIGKILL skips every cleanup: the guardian process ends the job's group."""
+    pidfile = tmp_path / "pid"
+    k = kernels.get()
+    try:
+        reply = k.run(f"%%kaish --bg\nsh -c 'echo $$ > {pidfile}; exec sleep 61'")
+        assert reply["status"] == "ok"
+        pid = read_pid(pidfile)
+        k.km.provisioner.process.kill()  # type: ignore[union-attr]
+        k.km.provisioner.process.wait(10)  # type: ignore[union-attr]
+        assert wait_until(lambda: process_gone(pid), timeout=15)
+    finally:
+        k.kc.stop_channels()
+        k.km.cleanup_resources()
+        kernels.current = None
