@@ -107,6 +107,14 @@ def _assignments(raw: list[RawArg]) -> Iterator[tuple[str, bool, Value]]:
         yield (name, True, value) if eq else (word, False, None)
 
 
+def _names_refusal(names: list[str]) -> str | None:
+    """Why unset/read cannot take these names (none, or a bad one), or None:
+    both check every name before writing any."""
+    if not names:
+        return "missing variable name"
+    return next((p for p in map(name_problem, names) if p is not None), None)
+
+
 def _quote_single(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -254,13 +262,10 @@ class Unset(Tool):
         return [word_text(v) for v in args.positional]
 
     async def run(self, ctx: ToolContext) -> int:
-        names = [word_text(v) for v in ctx.args.positional]
-        if not names:
-            return ctx.error("missing variable name")
-        for name in names:
-            problem = name_problem(name)
-            if problem is not None:
-                return ctx.error(problem)
+        names = self.bound_names(ctx.args)
+        refusal = _names_refusal(names)
+        if refusal is not None:
+            return ctx.error(refusal)
         for name in names:
             ctx.shell.unset_var(name)
         return 0
@@ -300,13 +305,10 @@ class Read(Tool):
         return [str(n) for n in args.positional]
 
     async def run(self, ctx: ToolContext) -> int:
-        names = [str(n) for n in ctx.args.positional]
-        if not names:
-            return ctx.error("missing variable name")
-        for name in names:
-            problem = name_problem(name)
-            if problem is not None:
-                return ctx.error(problem)
+        names = self.bound_names(ctx.args)
+        refusal = _names_refusal(names)
+        if refusal is not None:
+            return ctx.error(refusal)
         prompt = ctx.args.get("prompt")
         if prompt:
             ctx.stderr.write(str(prompt))
