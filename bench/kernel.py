@@ -42,6 +42,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import queue  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
@@ -189,14 +190,19 @@ def measure_all(subjects: list[Subject], *, rounds: int, starts: int) -> list[Ke
     for _ in range(starts):
         for subject in subjects:
             t0 = time.perf_counter()
-            km, kc = start_new_kernel(kernel_name=subject.kernel_name, startup_timeout=120)
+            km, kc = start_new_kernel(
+                kernel_name=subject.kernel_name, startup_timeout=120, stderr=subprocess.DEVNULL
+            )
             startup[subject.name].append(time.perf_counter() - t0)
             kc.stop_channels()
             km.shutdown_kernel(now=True)
     for subject in subjects:
         subject.report.startup_s = statistics.median(startup[subject.name]) if starts else 0.0
 
-    running = [(s, *start_new_kernel(kernel_name=s.kernel_name, startup_timeout=120)) for s in subjects]
+    running = [
+        (s, *start_new_kernel(kernel_name=s.kernel_name, startup_timeout=120, stderr=subprocess.DEVNULL))
+        for s in subjects
+    ]
     try:
         times: dict[tuple[str, str], list[float]] = {}
         cpu: dict[tuple[str, str], float] = {}
