@@ -46,7 +46,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "test_cmd",  # test
     "json",  # fromjson, tojson, fromjsonl, tojsonl, keys, values, typeof, split
     "jq",
-    "session",  # cd, pwd, export, unset, set, read, alias, env, which, help, source, ...
+    "session",  # cd, pwd, export, unset, set, read, alias, which, help, source, ...
+    "env",
     "jobs",  # jobs, wait, kill, fg, bg, timeout, spawn
     "scatter",  # scatter, gather (outside a scatter pipeline)
 )
@@ -73,8 +74,9 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "test_cmd": "test",
         "json": "fromjson tojson fromjsonl tojsonl keys values typeof split",
         "jq": "jq",
-        "session": "cd pwd export unset set read alias unalias env push kaish-vars vars"
+        "session": "cd pwd export unset set read alias unalias push kaish-vars vars"
         " which type help source",
+        "env": "env",
         "jobs": "jobs wait kill fg bg timeout spawn",
         "scatter": "scatter gather",
     }

@@ -13,10 +13,10 @@ import pytest
 from kaish_kernel.interpreter.session import Session
 from kaish_kernel.scheduler.stage import BytesInput, CaptureOutput
 from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.builtins.env import Env
 from kaish_kernel.tools.builtins.session import (
     Alias,
     Cd,
-    Env,
     Export,
     Help,
     Push,
