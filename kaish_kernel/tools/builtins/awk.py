@@ -37,13 +37,13 @@ from kaish_kernel.tools.builtins._awk_run import Machine, Stopped
 from kaish_kernel.tools.builtins._awk_value import to_str
 from kaish_kernel.tools.builtins._textio import (
     FILE_CHUNK,
-    STDIN_NAME,
     NotText,
     Output,
     TextTool,
     describe_os_error,
     emit_text_value,
     open_operand,
+    source_name,
 )
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, ValueError_, display
@@ -332,7 +332,7 @@ class _Reader:
             machine.vars["FILENAME"] = "" if operand == "-" else operand
             machine.fnr = 0
             try:
-                yield from self._records(machine, stream, STDIN_NAME if operand == "-" else operand)
+                yield from self._records(machine, stream, source_name(operand))
             finally:
                 if not self.bridge.stopped:
                     self.bridge.call(_close(stream))

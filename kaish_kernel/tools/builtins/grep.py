@@ -227,12 +227,6 @@ class Grep(TextTool):
     )
     binary_status = 2
 
-    async def run(self, ctx: ToolContext) -> int:
-        try:
-            return await super().run(ctx)
-        except UsageError as exc:
-            return ctx.error(str(exc), 2)
-
     async def execute(self, ctx: ToolContext) -> int:
         args = ctx.args
         operands = list(args.positional)

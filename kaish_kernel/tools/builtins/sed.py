@@ -47,7 +47,6 @@ from kaish_kernel.tools.builtins._sed_program import (
     parse_program,
 )
 from kaish_kernel.tools.builtins._textio import (
-    STDIN_NAME,
     Output,
     TextTool,
     close_input,
@@ -56,6 +55,7 @@ from kaish_kernel.tools.builtins._textio import (
     emit_text_value,
     line_blocks,
     open_operand,
+    source_name,
 )
 from kaish_kernel.tools.schema import BoundArgs, Param, Schema
 from kaish_kernel.values import Value, ValueError_, display
@@ -432,7 +432,7 @@ class Sed(TextTool):
                 ctx.error(f"{name}: {describe_os_error(exc)}")
                 status = 2
                 continue
-            where = STDIN_NAME if name == "-" else name
+            where = source_name(name)
             offset = 0
             try:
                 async for block in line_blocks(stream):
