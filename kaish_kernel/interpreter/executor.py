@@ -46,6 +46,7 @@ from kaish_kernel.interpreter.expand import (
     segments_of,
     text_of,
 )
+from kaish_kernel.interpreter.last_result import RecordingOutput
 from kaish_kernel.interpreter.test_expr import eval_test
 from kaish_kernel.lang import ast
 from kaish_kernel.scheduler.stage import (
@@ -122,6 +123,7 @@ class Executor:
     # ------------------------------------------------------------------
     async def run_program(self, program: ast.Program, io: IO) -> int:
         self.source = program.source
+        io = io.with_stdout(RecordingOutput(io.stdout))
         try:
             return await self.run_block(program.body, io, reset_data=True, absorb=True)
         except ExitShell as exc:
@@ -142,8 +144,11 @@ class Executor:
         """
         status = 0
         session = self.session
+        recorder = io.stdout if reset_data and isinstance(io.stdout, RecordingOutput) else None
         for stmt in block:
-            if reset_data:
+            if recorder is not None:
+                recorder.begin()
+            elif reset_data:
                 io.stdout.set_data(NO_DATA)
             self.exempt = False
             if absorb:
@@ -154,6 +159,8 @@ class Executor:
             else:
                 status = await self.run_stmt(stmt, io)
             session.last_status = status
+            if recorder is not None:
+                session.last_result = recorder.finish()
             if io.stdout.reader_closed:
                 # nobody reads this block's output any more (`... | head -n 1`
                 # has what it wanted): end here, as SIGPIPE ends a sh subshell

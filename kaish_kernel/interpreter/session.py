@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kaish_kernel.errors import KaishRuntimeError
+from kaish_kernel.interpreter.last_result import LastResult
 from kaish_kernel.interpreter.scope import Scope, normalize_name
 from kaish_kernel.lang.ast import FunctionDef
 from kaish_kernel.tools.base import ShellOptions, ToolContext
@@ -55,6 +56,7 @@ class Session:
         self.router = vfs
         self.job_manager = jobs
         self.last_status = 0
+        self.last_result = LastResult()  # what kaish-last reads
         self.depth = 0
         self.kill_grace = 2.0
         self.interactive = False
@@ -80,6 +82,7 @@ class Session:
         other.router = self.router
         other.job_manager = self.job_manager
         other.last_status = self.last_status
+        other.last_result = self.last_result
         other.depth = self.depth
         other.kill_grace = self.kill_grace
         other.interactive = False

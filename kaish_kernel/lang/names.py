@@ -54,7 +54,7 @@ def name_error(name: str) -> tuple[str, str] | None:
             if not (c.isalnum() or c == "_") or (i == 0 and c.isdigit()):
                 return c, (
                     f"variable name contains `{c}` (U+{ord(c):04X}) — an ASCII name is "
-                    "letters, digits and `_`; quote the word to use it as a literal string"
+                    "letters, digits, and `_`; quote the word to use it as a literal string"
                 )
             previous = c
             continue
@@ -71,7 +71,7 @@ def name_error(name: str) -> tuple[str, str] | None:
             previous = c
             continue
         else:
-            what = "a character that is not a letter, digit or emoji"
+            what = "a character that is not a letter, digit, or emoji"
         return c, (
             f"variable name contains {what} (U+{ord(c):04X}) — quote the word to use "
             "it as a literal string"

@@ -119,6 +119,7 @@ class PipelineRunner:
         try:
             for left, right in itertools.pairwise(stages):
                 writer, reader = _make_edge(left, right)
+                reader.pipeline_edge = True
                 edges.append((writer, reader))
                 outputs.append(writer)
                 inputs.append(reader)

@@ -147,6 +147,11 @@ class InputStream(abc.ABC):
         """A real fd an external may inherit as stdin, when nothing is buffered."""
         return None
 
+    # True on the reader of a pipe joining two pipeline stages (not on a
+    # session's own stdin): a builtin that must not be fed by a previous stage
+    # (`kaish-last`) checks it.
+    pipeline_edge: bool = False
+
     # -- pushback, so readline() never loses bytes read past the newline --
     _pushback: bytearray | None = None
 

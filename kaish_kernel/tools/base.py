@@ -102,6 +102,12 @@ class ShellAccess(Protocol):
 
     def function_names(self) -> list[str]: ...
 
+    @property
+    def last_result(self) -> Any:
+        """The previous top-level statement's typed value and output
+        (kaish_kernel.interpreter.last_result.LastResult), for `kaish-last`."""
+        ...
+
     async def dispatch(self, argv: list[Value], ctx: ToolContext) -> int:
         """Run a command by words through the full dispatch chain (aliases,
         functions, builtins, externals) with ctx's streams. Used by `timeout`,

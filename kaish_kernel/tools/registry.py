@@ -50,6 +50,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "env",
     "jobs",  # jobs, wait, kill, fg, bg, timeout, spawn
     "scatter",  # scatter, gather (outside a scatter pipeline)
+    "introspect",  # kaish-last
 )
 
 
@@ -79,6 +80,7 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "env": "env",
         "jobs": "jobs wait kill fg bg timeout spawn",
         "scatter": "scatter gather",
+        "introspect": "kaish-last",
     }
 )
 

@@ -1,0 +1,64 @@
+"""kaish-last: the previous statement's result, as text.
+
+The session keeps the last top-level statement's typed value and the bytes
+it wrote in-process (see kaish_kernel.interpreter.last_result). `kaish-last`
+prints the value as compact JSON when there is one, else those bytes, else
+fails with "no data". It reads the *statement* before it, so it refuses to
+be fed by an earlier pipeline stage (it would silently show something else);
+it may feed later stages (`kaish-last | jq '.[0]'`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from kaish_kernel.scheduler.stage import NO_DATA, resolve_data
+from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.values import Value, to_json
+
+__all__ = ["TOOLS"]
+
+from kaish_kernel.tools.schema import Schema
+
+
+class KaishLast(Tool):
+    schema: ClassVar[Schema] = Schema(
+        name="kaish-last",
+        summary="Print the previous statement's data as JSON (or its output)",
+        description=(
+            "The typed value of the statement before this one (seq, jq, cut, "
+            "find, ...) as one line of compact JSON; when it had none, the text "
+            "it wrote (text from external commands goes straight to its "
+            "destination and is not kept). Exit 1 with `no data` when there is "
+            "neither. It cannot be fed by a pipe: run it as a statement of its "
+            "own or as the first stage of a pipeline."
+        ),
+        examples=(
+            ("Pick from structured data", "seq 1 5\nkaish-last | jq '.[2]'"),
+            ("Keep it for later", "seq 1 5\nDATA=$(kaish-last)"),
+        ),
+        category="session",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        if ctx.stdin.pipeline_edge:
+            return ctx.error(
+                "cannot take piped stdin: it shows the previous statement's result, "
+                "not the previous pipeline stage's; run it on its own or first in a pipeline",
+                2,
+            )
+        last = ctx.shell.last_result
+        data = resolve_data(last.data)
+        if data is not NO_DATA:
+            value: Value = data  # type: ignore[assignment]
+            await ctx.write_text(to_json(value) + "\n")
+            return 0
+        if last.out:
+            await ctx.stdout.write(last.out)
+            if last.cut:
+                return ctx.error("the previous output was longer than 10 MiB; this is its start", 3)
+            return 0
+        return ctx.error("no data from the previous statement")
+
+
+TOOLS = (KaishLast,)
