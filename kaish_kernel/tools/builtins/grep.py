@@ -380,7 +380,9 @@ class Grep(TextTool):
                 break
             if not run.binary_text:
                 nul = block.find(b"\0")
-                if nul >= 0:  # binary: search only the lines before the NUL's line
+                if nul >= 0:  # binary: search only the lines before the NUL's line,
+                    # but a NUL is valid UTF-8 — bytes that are not still refuse
+                    decode_text(block, state.label, state.offset)
                     block = block[: block.rfind(b"\n", 0, nul) + 1]
                     state.stop = True
             text = decode_text(block, state.label, state.offset)
