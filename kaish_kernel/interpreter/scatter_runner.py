@@ -22,6 +22,7 @@ from kaish_kernel.interpreter.commands import run_stage_isolated, run_tool
 from kaish_kernel.interpreter.expand import eval_raw_args
 from kaish_kernel.interpreter.redirects import open_redirects
 from kaish_kernel.lang import ast
+from kaish_kernel.lang.names import name_problem
 from kaish_kernel.scheduler.scatter import (
     NO_ITEMS_DATA,
     ScatterError,
@@ -345,7 +346,7 @@ async def run_scatter_pipeline(ex: Executor, stmt: ast.Pipeline, io: IO, si: int
     try:
         sbound = await _options(ex, scatter_cmd, SCATTER_OPTIONS, io)
         gbound = await _options(ex, gather_cmd, GATHER_OPTIONS, io)
-        options = parse_scatter_options(sbound.named, sbound.flags)
+        options = parse_scatter_options(sbound.named, sbound.flags, name_problem)
         gather_options = parse_gather_options(gbound.flags)
     except ScatterError as exc:
         prefix = "" if exc.code == 1 else "scatter: "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["KEYWORDS", "name_error", "normalize"]
+__all__ = ["KEYWORDS", "name_error", "name_problem", "normalize"]
 
 # Words that open or close grammar at command position.
 KEYWORDS = frozenset(
@@ -77,3 +77,9 @@ def name_error(name: str) -> tuple[str, str] | None:
             "it as a literal string"
         )
     return None
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a variable name (naming the character), or None."""
+    problem = name_error(name)
+    return None if problem is None else problem[1]

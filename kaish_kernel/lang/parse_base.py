@@ -42,6 +42,8 @@ class ParserBase:
     cmd_mode: Mode  # COMMAND, or DQ_COMMAND inside a double-quoted `$( )`
     _depth: int
     _dq_level: int
+    _bare_default: int  # inside an unquoted `${X:-...}` default word
+    _heredoc_level: int
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -49,6 +51,8 @@ class ParserBase:
         self.cmd_mode = Mode.COMMAND
         self._depth = 0
         self._dq_level = 0
+        self._bare_default = 0
+        self._heredoc_level = 0
 
     # --- errors -------------------------------------------------------
 

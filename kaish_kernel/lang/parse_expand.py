@@ -118,6 +118,13 @@ class ExpandParser(ParserBase):
         if kind is TokenKind.CMDSUB_START:
             return self._parse_cmdsub(tok)
         if kind is TokenKind.ARITH_START:
+            if self._bare_default:
+                self.error(
+                    "arithmetic `$((...))` cannot sit inside an unquoted `${...}`",
+                    tok.start,
+                    code=ErrorCode.BAD_VARIABLE,
+                    hint='compute it first (N=$((expr)); ${X:-$N}), or quote the word: "${X:-$((expr))}"',
+                )
             return self.parse_arith_expansion(tok)
         raise AssertionError(f"not an expansion: {tok!r}")
 
@@ -376,6 +383,8 @@ class ExpandParser(ParserBase):
     def _parse_default_word(self, start: int) -> ast.Expr:
         """default := ( TEXT | 'single' | "double" | ESCAPE | dollar )* '}'"""
         self.enter(start)
+        bare = not self._dq_level and not self._heredoc_level
+        self._bare_default += bare
         parts: list[ast.Expr] = []
         while True:
             tok = self.take(Mode.VARDEFAULT)
@@ -394,6 +403,7 @@ class ExpandParser(ParserBase):
                 parts.append(self.parse_dollar(tok))
             else:  # EOF
                 self._unterminated_varsub(start)
+        self._bare_default -= bare
         self.leave()
         span = Span(start, self.lx.last_end)
         if len(parts) == 1 and not isinstance(parts[0], ast.Literal):
@@ -411,6 +421,7 @@ class ExpandParser(ParserBase):
         """
         outer = self.lx
         self.lx = Lexer(self.source, start, end)
+        self._heredoc_level += 1
         try:
             parts: list[ast.Expr] = []
             at_line_start = True
@@ -439,6 +450,7 @@ class ExpandParser(ParserBase):
                     parts.append(_text(tok.text, tok))
         finally:
             self.lx = outer
+            self._heredoc_level -= 1
         body = build_string(parts, Span(start, end))
         if isinstance(body, ast.Literal):
             return ast.Interpolated((body,), body.span)

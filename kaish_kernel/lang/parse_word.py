@@ -45,6 +45,7 @@ _FLOAT_RE = re.compile(r"-?[0-9]+\.[0-9]+\Z")
 _FLAG_CHAR = char_class(LETTERS + DIGITS + "-")
 _LONG_RE = re.compile(f"--([A-Za-z]{_FLAG_CHAR}*)")
 _SHORT_RE = re.compile(f"-([A-Za-z]{_FLAG_CHAR}*)(:*)")
+_PLUS_RE = re.compile(f"\\+([A-Za-z]{char_class(LETTERS + DIGITS)}*)")
 _KEY_RE = re.compile(
     "(" + char_class(LETTERS + "_") + char_class(LETTERS + DIGITS + "_.@#-") + "*)="
 )
@@ -266,15 +267,19 @@ class WordParser(ExpandParser):
         """One argv word: a flag, `--name=value`, `key=value` or a positional."""
         span = parts[0].span if len(parts) == 1 else parts[0].span.to(parts[-1].span)
         lead = parts[0].raw if parts[0].kind is TokenKind.LIT else None
+        if lead is not None and lead[0] == "+":
+            m = _PLUS_RE.match(lead)
+            if m is not None:  # `set +e`: a positional, but its name is a flag's
+                self._flag_name(m.group(1), parts[0].span.start, "+")
         if lead is None or (lead[0] != "-" and "=" not in lead):
             return [ast.Positional(self.scalar(parts, Ctx.ARG), span)]
         m = _LONG_RE.match(lead)
         if m is not None and lead.startswith("=", m.end()):
-            name = self._flag_name(m.group(1), parts[0].span.start)
+            name = self._flag_name(m.group(1), parts[0].span.start, "--")
             value = self._after_equals(parts, m.end() + 1, Ctx.ARG)
             return [ast.NamedArg(name, value, span)]
         if m is not None and m.end() == len(lead):
-            name = self._flag_name(m.group(1), parts[0].span.start)
+            name = self._flag_name(m.group(1), parts[0].span.start, "--")
             if len(parts) > 1:
                 self.glue_error(parts, Ctx.ARG)
             if after_double_dash:
@@ -293,9 +298,9 @@ class WordParser(ExpandParser):
             return [ast.WordAssign(m.group(1), value, span)]
         return [ast.Positional(self.scalar(parts, Ctx.ARG), span)]
 
-    def _flag_name(self, name: str, offset: int) -> str:
+    def _flag_name(self, name: str, offset: int, sign: str) -> str:
         if not name.isascii():
-            word = self.source[offset : offset + len(name) + 2]
+            word = sign + name
             self.error(
                 f"flag `{word}` has a non-ASCII character; flags are ASCII-only",
                 offset,
@@ -307,7 +312,7 @@ class WordParser(ExpandParser):
     def _short_flag(self, parts: list[Part], m: re.Match[str], after_dd: bool) -> list[ast.Arg]:
         lead = parts[0].raw or ""
         first = parts[0].span
-        name = self._flag_name(m.group(1), first.start) + m.group(2)
+        name = self._flag_name(m.group(1), first.start, "-") + m.group(2)
         rest = lead[m.end() :]
         if rest.startswith("="):
             self.error(

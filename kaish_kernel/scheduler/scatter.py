@@ -83,17 +83,19 @@ class GatherOptions:
     json: bool = False
 
 
-def _valid_name(name: str) -> bool:
-    return bool(name) and (name.replace("_", "a").isalnum()) and not name[0].isdigit()
+def parse_scatter_options(
+    named: Mapping[str, Value], flags: set[str], name_problem: Callable[[str], str | None]
+) -> ScatterOptions:
+    """Options from bound arguments; a bad value raises ScatterError(code 2).
 
-
-def parse_scatter_options(named: Mapping[str, Value], flags: set[str]) -> ScatterOptions:
-    """Options from bound arguments; a bad value raises ScatterError(code 2)."""
+    `name_problem` is the language's name rule (the scheduler does not import
+    the language): why `--as` cannot be a variable name, or None."""
     as_var = named.get("as", "ITEM")
     if not isinstance(as_var, str):
         raise ScatterError(f"scatter --as: expected a variable name, got {to_json(as_var)}", 2)
-    if not _valid_name(as_var):
-        raise ScatterError(f"scatter --as: \"{as_var}\" is not a valid variable name", 2)
+    problem = name_problem(as_var)
+    if problem is not None:
+        raise ScatterError(f"scatter --as: \"{as_var}\" is not a valid variable name: {problem}", 2)
     limit_value = named.get("limit", DEFAULT_LIMIT)
     limit: int
     if isinstance(limit_value, bool) or isinstance(limit_value, float):

@@ -161,7 +161,7 @@ EXPANSIONS = [
     ('echo ${x:-d} ${x:-} ${x[k]:-8080} ${X:-${Y:-fallback}} ${X:-$(echo c)} ${X:-"$Y there"}', '(cmd echo (default x q"d") (default x q"") (default x "k" q"8080") (default X (default Y q"fallback")) (default X (subst (cmd echo c))) (default X (interp (var Y) q" there")))'),
     ('echo ${NAME:-\'default\'} ${NAME:-\'$HOME\'} ${NAME:-\'it\'\\\'\'s\'} ${NAME:-"a\\\\"} ${NAME:-"a\\\'b"}', '(cmd echo (default NAME q"default") (default NAME q"$HOME") (default NAME q"it\'s") (default NAME q"a\\\\") (default NAME q"a\\\\\'b"))'),
     ('echo "${A:-${B:-${C:-deepest}}}" "${UNSET:-$(echo computed)}"', '(cmd echo (interp (default A (default B (default C q"deepest")))) (interp (default UNSET (subst (cmd echo computed)))))'),
-    ('echo ${X:-$((1+2))}', '(cmd echo (default X (arith (+ 1 2))))'),
+    ('echo "${X:-$((1+2))}"', '(cmd echo (interp (default X (arith (+ 1 2)))))'),
     ('echo $(echo a) $(echo $(echo b)) $(a | b; c && d) $()', '(cmd echo (subst (cmd echo a)) (subst (cmd echo (subst (cmd echo b)))) (subst (pipe (cmd a) (cmd b)) ; (&& (cmd c) (cmd d))) (subst ))'),
     ('echo "$(echo "$(echo deep)")" "x $(echo ")" $((1+1))) y"', '(cmd echo (interp (subst (cmd echo (interp (subst (cmd echo deep)))))) (interp q"x " (subst (cmd echo q")" (arith (+ 1 1)))) q" y"))'),
     ('echo "$(echo \\"esc\\")"', '(cmd echo (interp (subst (cmd echo q"esc"))))'),

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from kaish_kernel.lang.names import name_problem
 from kaish_kernel.scheduler.duration import parse_duration, run_with_deadline
 from kaish_kernel.scheduler.scatter import (
     MAX_LIMIT,
@@ -42,7 +43,7 @@ from tests.scheduler.helpers import run
 # options
 # ----------------------------------------------------------------------
 def test_default_options() -> None:
-    assert parse_scatter_options({}, set()) == ScatterOptions("ITEM", 8, None, False)
+    assert parse_scatter_options({}, set(), name_problem) == ScatterOptions("ITEM", 8, None, False)
 
 
 @pytest.mark.parametrize(
@@ -50,20 +51,20 @@ def test_default_options() -> None:
     [(5, 5), ("5", 5), (" 7 ", 7), (0, 1), (-3, 1), (10000, 10000), (20000, MAX_LIMIT)],
 )
 def test_limit_is_clamped(given: Value, limit: int) -> None:
-    assert parse_scatter_options({"limit": given}, set()).limit == limit
+    assert parse_scatter_options({"limit": given}, set(), name_problem).limit == limit
 
 
 @pytest.mark.parametrize("given", ["five", True, 1.5, "1.5", ""])
 def test_a_bad_limit_is_a_usage_error(given: Value) -> None:
     with pytest.raises(ScatterError) as caught:
-        parse_scatter_options({"limit": given}, set())
+        parse_scatter_options({"limit": given}, set(), name_problem)
     assert caught.value.code == 2
     assert caught.value.message.startswith("scatter --limit: expected a positive integer, got")
 
 
 def test_the_bad_limit_message_quotes_the_value() -> None:
     with pytest.raises(ScatterError) as caught:
-        parse_scatter_options({"limit": "nope"}, set())
+        parse_scatter_options({"limit": "nope"}, set(), name_problem)
     assert caught.value.message == 'scatter --limit: expected a positive integer, got "nope"'
 
 
@@ -72,13 +73,13 @@ def test_the_bad_limit_message_quotes_the_value() -> None:
     [("500ms", 0.5), ("2s", 2.0), ("1.5m", 90.0), ("1h", 3600.0), (3, 3.0), (0, 0.0), ("30", 30.0)],
 )
 def test_timeout_values(given: Value, seconds: float) -> None:
-    assert parse_scatter_options({"timeout": given}, set()).timeout == seconds
+    assert parse_scatter_options({"timeout": given}, set(), name_problem).timeout == seconds
 
 
 @pytest.mark.parametrize("given", ["banana", -1, 0.5, "1.5ms", "-2s", True])
 def test_a_bad_timeout_is_a_usage_error(given: Value) -> None:
     with pytest.raises(ScatterError) as caught:
-        parse_scatter_options({"timeout": given}, set())
+        parse_scatter_options({"timeout": given}, set(), name_problem)
     assert caught.value.code == 2
     assert "scatter --timeout: invalid duration" in caught.value.message
     assert "(try: 30, 5s, 500ms, 2m, 1h)" in caught.value.message
@@ -87,13 +88,13 @@ def test_a_bad_timeout_is_a_usage_error(given: Value) -> None:
 @pytest.mark.parametrize("given", ["9lives", "a-b", "", 3])
 def test_a_bad_variable_name_is_a_usage_error(given: Value) -> None:
     with pytest.raises(ScatterError) as caught:
-        parse_scatter_options({"as": given}, set())
+        parse_scatter_options({"as": given}, set(), name_problem)
     assert caught.value.code == 2
     assert caught.value.message.startswith("scatter --as:")
 
 
 def test_json_flag_is_noted() -> None:
-    assert parse_scatter_options({"as": "H"}, {"json"}) == ScatterOptions("H", 8, None, True)
+    assert parse_scatter_options({"as": "H"}, {"json"}, name_problem) == ScatterOptions("H", 8, None, True)
 
 
 # ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ the documentation `help scatter` shows.
 
 from __future__ import annotations
 
+from kaish_kernel.lang.names import name_problem
 from kaish_kernel.scheduler.scatter import (
     NO_ITEMS_DATA,
     ScatterError,
@@ -79,7 +80,7 @@ class Scatter(Tool):
 
     async def run(self, ctx: ToolContext) -> int:
         try:
-            options = parse_scatter_options(ctx.args.named, ctx.args.flags)
+            options = parse_scatter_options(ctx.args.named, ctx.args.flags, name_problem)
         except ScatterError as exc:
             return ctx.error(exc.message, exc.code)
         raw = await ctx.stdin.read_all()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from kaish_kernel.errors import KaishRuntimeError
+from kaish_kernel.lang.names import name_error
 from kaish_kernel.tools.base import Tool, ToolContext, text_or_error
 from kaish_kernel.tools.builtins.help_topics import Help, Type, Which, word_text, write_lines
 from kaish_kernel.tools.schema import BoundArgs, Param, RawArg, Schema, UsageError
@@ -63,26 +64,19 @@ _NAMES = Param("names", type="any", positional=True, variadic=True, metavar="nam
 # ---------------------------------------------------------------- helpers
 
 
-def _is_emoji(ch: str) -> bool:
-    code = ord(ch)
-    return 0x1F000 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF or 0x2B00 <= code <= 0x2BFF
-
-
 def name_problem(name: str) -> str | None:
     """Why `name` cannot be a variable name, or None when it can.
 
-    A name is an identifier (letters of any script, digits, `_`, not starting
-    with a digit), emoji allowed; a dot is refused with a hint, because kaish
+    The rule is the parser's (lang.names), so a runtime binder refuses what an
+    assignment refuses, naming the character; a dot gets a hint, because kaish
     reads `a.b` as an attempt at record access."""
-    if not name:
-        return "a variable name cannot be empty"
-    if "." in name:
-        root, _, rest = name.partition(".")
-        return f"`{name}': not a valid name (kaish uses brackets, not dots: {root}[{rest}])"
-    plain = "".join("_" if _is_emoji(ch) else ch for ch in name)
-    if not plain.isidentifier():
-        return f"`{name}': not a valid identifier"
-    return None
+    problem = name_error(name)
+    if problem is None:
+        return None
+    root, _, rest = name.partition(".")
+    if problem[0] == "." and root and rest:
+        return f"`{name}': not a valid name — kaish uses bracket access, not dots: {root}[{rest}]"
+    return f"`{name}': not a valid identifier: {problem[1]}"
 
 
 def _assignments(raw: list[RawArg]) -> Iterator[tuple[str, bool, Value]]:
