@@ -410,6 +410,43 @@ def _is_builtin_sleep(ctx: ToolContext, word: Value) -> bool:
     )
 
 
+def _boundary(value: Value, sink: str) -> str:
+    """The text of one scalar crossing into a process; a collection is refused."""
+    if isinstance(value, list | dict):
+        kind = "record" if isinstance(value, dict) else "list"
+        raise ValueError(
+            f"cannot use a {kind} as {sink} — serialize it explicitly first, "
+            "e.g. `cmd $(tojson $x)`"
+        )
+    return display(value)
+
+
+def _spawn_argv(value: Value) -> list[str]:
+    """--argv: a list (or JSON array text) of scalars, or one word."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass  # not an array after all: one argument, as written
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [_boundary(v, "a command argument") for v in value]
+    return [_boundary(value, "a command argument")]
+
+
+def _spawn_env(value: Value) -> dict[str, str]:
+    """--env: a record (or JSON object text) of scalars."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"--env: expected a JSON object, got {value!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError("--env: expected a record of NAME: value")
+    return {k: _boundary(v, f"the value of environment variable {k}") for k, v in value.items()}
+
+
 class Spawn(Tool):
     schema = Schema(
         name="spawn",
@@ -431,18 +468,13 @@ class Spawn(Tool):
         command = ctx.args.get("command")
         if not command:
             return ctx.error("--command is required", 2)
-        argv_value = ctx.args.get("argv")
-        if isinstance(argv_value, str) and argv_value.startswith("["):
-            argv_value = json.loads(argv_value)
-        args = [display(a) for a in argv_value] if isinstance(argv_value, list) else (
-            [display(argv_value)] if argv_value is not None else []
-        )
         env = {} if ctx.args.flag("clear-env") else ctx.shell.exported_env()
-        extra = ctx.args.get("env")
-        if isinstance(extra, str):
-            extra = json.loads(extra)
-        if isinstance(extra, dict):
-            env.update({k: display(v) for k, v in extra.items()})
+        try:
+            args = _spawn_argv(ctx.args.get("argv"))
+            if ctx.args.get("env") is not None:
+                env.update(_spawn_env(ctx.args.get("env")))
+        except ValueError as exc:
+            return ctx.error(str(exc))
         timeout_value = ctx.args.get("timeout")
         timeout_ms: int | None = None
         if timeout_value is not None:
