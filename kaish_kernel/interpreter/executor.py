@@ -84,18 +84,15 @@ class IO:
 
 
 def _lines(text: str) -> Iterator[str]:
-    """The non-empty lines of `text` (a trailing `\r` dropped), one at a time."""
-    start, end = 0, len(text)
+    """The lines of `text`, one at a time: trailing newlines do not make empty
+    items, an empty line inside does; a line's trailing `\r`s are dropped."""
+    start, end = 0, len(text.rstrip("\r\n"))
     while start < end:
-        stop = text.find("\n", start)
+        stop = text.find("\n", start, end)
         if stop < 0:
             stop = end
-        line = text[start:stop]
+        yield text[start:stop].rstrip("\r")
         start = stop + 1
-        if line.endswith("\r"):
-            line = line[:-1]
-        if line:
-            yield line
 
 
 class Executor:
@@ -290,8 +287,8 @@ class Executor:
 
     async def for_items(self, stmt: ast.For, io: IO) -> list[Iterable[Value]]:
         """The loop's items, one iterable per head word, all evaluated before
-        the first iteration. A `$(...)` giving text iterates its non-empty
-        lines, lazily: a million-line head costs its text, not a million strings."""
+        the first iteration. A `$(...)` giving text iterates its lines
+        (an empty one inside included), lazily: a million-line head costs its text, not a million strings."""
         groups: list[Iterable[Value]] = []
         for expr in stmt.items:
             if isinstance(expr, ast.CommandSubst):

@@ -172,6 +172,8 @@ MODE_RULES: dict[Mode, list[tuple[K, str]]] = {
         (K.NAME, f"{NAME_START}{NAME_CHAR}*"),
         (K.OP, r"==|!=|<=|>=|&&|\|\||[-+*/%<>!()\[\]]"),
         *_EXPANSIONS,
+        # `$ COUNT`, `$ ?`: kaish's arithmetic skips blanks after the sigil
+        (K.DOLLAR, f"\\$(?=[ \t]+(?:[?$0-9]|{NAME_START}))"),
         (K.BAD_DOLLAR, r"\$"),
         (K.UNKNOWN, r"[\s\S]"),
     ],

@@ -16,17 +16,21 @@ Comparisons share one left-associative level below `+`/`-` and yield 1 or
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 from kaish_kernel.errors import ErrorCode
 from kaish_kernel.lang import ast
 from kaish_kernel.lang.lexer import Mode
+from kaish_kernel.lang.lexer_def import NAME_CHAR, NAME_START
 from kaish_kernel.lang.names import normalize
 from kaish_kernel.lang.parse_base import ParserBase, describe
 from kaish_kernel.lang.span import Span
 from kaish_kernel.lang.tokens import Token, TokenKind
 
 __all__ = ["ArithParser"]
+
+_SPACED_REF = re.compile(f"[ \t]+([?$0-9]|{NAME_START}{NAME_CHAR}*)")
 
 _COMPARE = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _EXPANSIONS = frozenset(
@@ -169,4 +173,20 @@ class ArithParser(ParserBase):
         if kind in _EXPANSIONS:
             expr = self.parse_dollar(tok)
             return ast.ArithExpand(expr, expr.span)
+        if kind is TokenKind.DOLLAR:
+            return self._arith_spaced_dollar(tok)
         self._arith_unexpected(tok, "a number, a name or `(`")
+
+    def _arith_spaced_dollar(self, tok: Token) -> ast.Arith:
+        """`$ NAME`, `$ ?`, `$ $`, `$ 1`: blanks between the sigil and what it reads."""
+        m = _SPACED_REF.match(self.source, tok.end)
+        assert m is not None  # the lexer's lookahead guarantees it
+        self.lx.seek(m.end())
+        span = Span(tok.start, m.end())
+        name = m.group(1)
+        expr: ast.Expr
+        if name in ("?", "$") or name.isdigit():
+            expr = ast.Special(name, span)
+        else:
+            expr = ast.VarRef(ast.VarPath(normalize(name), (), span), span)
+        return ast.ArithExpand(expr, span)

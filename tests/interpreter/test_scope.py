@@ -152,8 +152,9 @@ def test_process_env_is_exported_text_only(tmp_path: Path) -> None:
         ("", []),
         ("a", ["a"]),
         ("a\nb\n", ["a", "b"]),
-        ("a\r\n\r\nb", ["a", "b"]),
-        ("\n\n x \n", [" x "]),
+        ("a\r\n\r\nb", ["a", "", "b"]),
+        ("\n\n x \n", ["", "", " x "]),
+        ("a\r\r\n\n\r\n", ["a"]),
         ("tab\there\n", ["tab\there"]),
     ],
 )
