@@ -50,6 +50,8 @@ class ErrorCode:
     BAD_NAME = "P014"
     TRAILING_OPERATOR = "P015"
     # --- validation (kaish's own numbering) ---
+    SEQ_ZERO_INCREMENT = "E004"
+    REGEX_INVALID = "E005"
     SED_INVALID = "E006"
     JQ_INVALID = "E007"
     BREAK_OUTSIDE_LOOP = "E008"  # break / continue with no loop around it

@@ -1,7 +1,8 @@
 """Refusing a script before it runs when a builtin can already tell it is wrong.
 
-A builtin may offer `check(args: BoundArgs) -> str | None` (sed: E006 for a
-script it does not accept; jq: E007 for a filter that does not compile).
+A builtin may offer `check(args: BoundArgs) -> str | None` (seq: E004 for a
+zero increment; sed: E006 for a script it does not accept; jq: E007 for a
+filter that does not compile), its report starting `error [Exxx]: `.
 Where every argument of such a command is literal, the check runs before
 anything executes, so `echo before; sed 'h'` prints nothing: a script that
 cannot run as written does not run half-way.
@@ -14,6 +15,7 @@ returned for the shell to print before the script runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from kaish_kernel.errors import ErrorCode, KaishValidationError, KaishWarning
@@ -23,6 +25,9 @@ from kaish_kernel.tools.registry import ToolRegistry
 from kaish_kernel.tools.schema import RawArg, UsageError, bind
 
 __all__ = ["prevalidate"]
+
+# A check's report may start with its code: `error [E004]: seq: ...`.
+_CODE_TAG = re.compile(r"error \[(E\d{3})\]: ")
 
 
 def _blocks(stmt: ast.Stmt) -> Iterator[ast.Block]:
@@ -120,7 +125,8 @@ def prevalidate(
         message = check(bound) if check is not None else None
         if message:
             text = message.strip()
-            code = ErrorCode.JQ_INVALID if "E007" in text else ErrorCode.SED_INVALID
+            tagged = _CODE_TAG.match(text)
+            code = tagged.group(1) if tagged else ErrorCode.SED_INVALID
             text = text.removeprefix(f"error [{code}]: ")
             raise KaishValidationError(text, source=program.source, offset=cmd.span.start, code=code)
     return warnings

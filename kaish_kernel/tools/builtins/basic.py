@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from kaish_kernel import __version__
 from kaish_kernel.scheduler.stage import LazyData
 from kaish_kernel.tools.base import Tool, ToolContext
-from kaish_kernel.tools.schema import Param, Schema
+from kaish_kernel.tools.schema import BoundArgs, Param, Schema
 from kaish_kernel.values import Value, ValueError_, display, render_float
 
 __all__ = [
@@ -272,6 +272,19 @@ class Seq(Tool):
     )
 
     BATCH = 4096
+
+    @staticmethod
+    def check(args: BoundArgs) -> str | None:
+        """The E004 report for a literal zero increment, before anything runs."""
+        operands = args.positional
+        if len(operands) == 3:
+            try:
+                step = _seq_number(operands[1])
+            except ValueError:
+                return None
+            if step == 0:
+                return "error [E004]: seq: increment cannot be zero (LAST would never be reached)"
+        return None
 
     async def run(self, ctx: ToolContext) -> int:
         operands = ctx.args.positional

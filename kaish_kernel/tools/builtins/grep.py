@@ -45,7 +45,7 @@ from kaish_kernel.tools.builtins._textio import (
     open_operand,
     operand_names,
 )
-from kaish_kernel.tools.schema import Param, Schema, UsageError
+from kaish_kernel.tools.schema import BoundArgs, Param, Schema, UsageError
 from kaish_kernel.values import Value, display
 
 __all__ = ["TOOLS", "Grep", "build_matcher"]
@@ -226,6 +226,28 @@ class Grep(TextTool):
         category="text",
     )
     binary_status = 2
+
+    @staticmethod
+    def check(args: BoundArgs) -> str | None:
+        """The E005 report for a literal pattern that does not compile, before
+        anything runs (the run that follows reuses the cached matcher)."""
+        patterns = [str(p) for p in args.get("regexp") or []]
+        if not patterns and args.positional:
+            patterns = [display(args.positional[0])]
+        if not patterns:
+            return None
+        try:
+            build_matcher(
+                patterns,
+                extended=args.flag("extended-regexp"),
+                fixed=args.flag("fixed-strings"),
+                ignore_case=args.flag("ignore-case"),
+                word=args.flag("word-regexp"),
+            )
+        except RegexDialectError as exc:
+            detail = str(exc).removeprefix("invalid pattern: ").removeprefix("invalid regex: ")
+            return f"error [E005]: grep: invalid regex pattern: {detail}"
+        return None
 
     async def execute(self, ctx: ToolContext) -> int:
         args = ctx.args
