@@ -75,7 +75,10 @@ def name_problem(name: str) -> str | None:
         return None
     root, _, rest = name.partition(".")
     if problem[0] == "." and root and rest:
-        return f"`{name}': not a valid name — kaish uses bracket access, not dots: {root}[{rest}]"
+        return (
+            f"`{name}': not a valid name — kaish uses bracket access, not dots:"
+            f" name[key], here {root}[{rest}]"
+        )
     return f"`{name}': not a valid identifier: {problem[1]}"
 
 
