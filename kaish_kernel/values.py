@@ -132,8 +132,8 @@ def coerce_text(data: bytes, what: str = "input") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError_(
-            f"{what} is binary ({len(data)} bytes, invalid UTF-8 at byte {exc.start});"
-            " decode it first (base64, xxd)"
+            f"{what} is binary data ({len(data)} bytes, invalid UTF-8 at byte {exc.start}),"
+            " which cannot be used as text; decode it first (base64, xxd)"
         ) from None
 
 

@@ -171,14 +171,23 @@ async def dispatch(ex: Executor, name: str, raw: list[RawArg], io: IO) -> int:
         return await run_tool(ex, tool, name, raw, io)
     fn = ex.session.functions.get(name)
     if fn is not None:
-        return await ex.call_function(fn, [a.as_word() for a in raw], io)
+        return await ex.call_function(fn, _words(name, raw), io)
     tool = ex.session.registry.get(name)
     if tool is not None:
         return await run_tool(ex, tool, name, raw, io)
     script = find_script(ex, name)
     if script is not None:
-        return await run_script(ex, name, script, [a.as_word() for a in raw], io)
-    return await run_external(ex, name, [a.as_word() for a in raw], io)
+        return await run_script(ex, name, script, _words(name, raw), io)
+    return await run_external(ex, name, _words(name, raw), io)
+
+
+def _words(name: str, raw: list[RawArg]) -> list[Value]:
+    """Arguments as words for a function, script or process; a `--k=v` whose
+    value is binary cannot become one word of text, and says so."""
+    try:
+        return [a.as_word() for a in raw]
+    except ValueError_ as exc:
+        raise KaishRuntimeError(f"{name}: {exc}") from None
 
 
 async def dispatch_words(ex: Executor, argv: list[Value], io: IO) -> int:
@@ -244,9 +253,7 @@ async def run_external(ex: Executor, name: str, words: list[Value], io: IO) -> i
         path = found
     argv: list[str] = [path]
     for word in words:
-        if isinstance(word, bytes):
-            argv.append(word.decode("utf-8", "surrogateescape"))
-        elif is_collection(word):
+        if is_collection(word):
             kind = "list" if isinstance(word, list) else "record"
             raise KaishRuntimeError(
                 f"cannot use a {kind} as a command argument — serialize it explicitly"
