@@ -456,6 +456,8 @@ def _named_values(
         named[display(name)] = value if isinstance(value, str) else display(value)
     for name, value in argjson_pairs:
         label = display(name)
+        if isinstance(value, bytes | bytearray):
+            value = display(value)  # JSON text as bytes binds; binary data refuses
         if isinstance(value, str):
             try:
                 named[label] = from_json(value)
