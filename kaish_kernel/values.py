@@ -25,6 +25,7 @@ import re
 from typing import Any, TypeAlias
 
 __all__ = [
+    "DynamicKey",
     "PathError",
     "PathSegment",
     "Value",
@@ -252,6 +253,13 @@ class PathError(ValueError_):
         self.absent = absent
 
 
+class DynamicKey(str):
+    """A `[$k]` subscript's value, as text: a record key, or a list index when
+    it is numeric. A literal `["1"]` stays a plain str and keys records only."""
+
+    __slots__ = ()
+
+
 def _step(value: Value, seg: PathSegment, where: str) -> Value:
     if isinstance(seg, slice):
         if isinstance(value, list):
@@ -261,15 +269,19 @@ def _step(value: Value, seg: PathSegment, where: str) -> Value:
         raise PathError(f"{where}: cannot slice a {type_name(value)}; slices apply to lists and strings")
     if isinstance(value, dict):
         if isinstance(seg, int) and not isinstance(seg, bool):
-            raise PathError(f"{where}: record keys are strings, not an index ({seg}); use a key like [name]")
+            quoted = f'{where[: where.rfind("[")]}["{seg}"]'
+            raise PathError(
+                f"{where}: integer index on a record — record keys are strings; "
+                f"for the key \"{seg}\" write ${{{quoted}}}"
+            )
         if seg not in value:
             raise PathError(f"{where}: no such key '{seg}'", absent=True)
         return value[seg]
     if isinstance(value, list):
         if not isinstance(seg, int) or isinstance(seg, bool):
-            index = parse_number(seg) if isinstance(seg, str) else None
+            index = parse_number(seg) if isinstance(seg, DynamicKey) else None
             if not isinstance(index, int):
-                raise PathError(f"{where}: a list is indexed by integers, not '{seg}'")
+                raise PathError(f"{where}: string key on a list — a list is indexed by integers, not '{seg}'")
             seg = index
         if -len(value) <= seg < len(value):
             return value[seg]
@@ -305,7 +317,7 @@ def set_path(root: Value, segments: list[PathSegment] | tuple[PathSegment, ...],
         else:
             child = new
         out = dict(root)
-        out[seg] = child
+        out[str(seg)] = child
         return out
     if isinstance(root, list):
         index = seg if isinstance(seg, int) else parse_number(seg) if isinstance(seg, str) else None

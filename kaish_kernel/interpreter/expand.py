@@ -21,6 +21,7 @@ from kaish_kernel.errors import KaishRuntimeError
 from kaish_kernel.lang import ast
 from kaish_kernel.tools.schema import RawArg
 from kaish_kernel.values import (
+    DynamicKey,
     PathError,
     PathSegment,
     Value,
@@ -69,7 +70,7 @@ async def segments_of(ex: Executor, path: ast.VarPath, io: IO) -> list[PathSegme
             key = await eval_word(ex, seg.expr, io)
             if isinstance(key, bool) or not isinstance(key, int | str):
                 key = _text(key, "subscript")
-            out.append(key)
+            out.append(DynamicKey(key))
     return out
 
 

@@ -51,7 +51,7 @@ from kaish_kernel.tools.schema import (
     bind,
     build_tool_args,
 )
-from kaish_kernel.values import Value, ValueError_, to_json
+from kaish_kernel.values import Value, ValueError_, to_json, truthy
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
@@ -160,6 +160,9 @@ def _wants_json(stmt: ast.Pipeline, si: int, gi: int) -> bool:
         for arg in stage.args:
             if isinstance(arg, ast.LongFlag) and arg.name == "json":
                 return True
+            # `--json=VALUE` as the binder reads it: `--json=0` / `=false` / `=""` are off
+            if isinstance(arg, ast.NamedArg) and arg.name == "json" and isinstance(arg.value, ast.Literal):
+                return truthy(arg.value.value)
     return False
 
 

@@ -316,9 +316,10 @@ class WordParser(ExpandParser):
         rest = lead[m.end() :]
         if rest.startswith("="):
             self.error(
-                f"`-{name}=...`: a short flag does not take `=value`",
+                f"`-{name}=...`: adjacent words with no space between them — "
+                "a short flag does not take `=value`",
                 first.start,
-                code=ErrorCode.UNEXPECTED_TOKEN,
+                code=ErrorCode.ADJACENT_TOKENS,
                 hint=f"write `-{name} value`, or quote the word",
             )
         if after_dd:
