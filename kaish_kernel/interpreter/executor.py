@@ -46,9 +46,9 @@ from kaish_kernel.interpreter.expand import (
     segments_of,
     text_of,
 )
-from kaish_kernel.interpreter.last_result import RecordingOutput
 from kaish_kernel.interpreter.test_expr import eval_test
 from kaish_kernel.lang import ast
+from kaish_kernel.scheduler.last_result import RecordingOutput
 from kaish_kernel.scheduler.stage import (
     NO_DATA,
     CaptureOutput,
@@ -141,12 +141,16 @@ class Executor:
         """
         status = 0
         session = self.session
-        recorder = io.stdout if reset_data and isinstance(io.stdout, RecordingOutput) else None
+        recorder = io.stdout if isinstance(io.stdout, RecordingOutput) else None
+        start = 0
         for stmt in block:
-            if recorder is not None:
-                recorder.begin()
+            if recorder is None:
+                if reset_data:
+                    io.stdout.set_data(NO_DATA)
             elif reset_data:
-                io.stdout.set_data(NO_DATA)
+                recorder.begin()
+            else:
+                start = recorder.mark()
             self.exempt = False
             if absorb:
                 try:
@@ -157,7 +161,7 @@ class Executor:
                 status = await self.run_stmt(stmt, io)
             session.last_status = status
             if recorder is not None:
-                session.last_result = recorder.finish()
+                session.last_result = recorder.finish() if reset_data else recorder.note(start)
             if io.stdout.reader_closed:
                 # nobody reads this block's output any more (`... | head -n 1`
                 # has what it wanted): end here, as SIGPIPE ends a sh subshell

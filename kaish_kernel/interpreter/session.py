@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kaish_kernel.errors import KaishRuntimeError
-from kaish_kernel.interpreter.last_result import LastResult
 from kaish_kernel.interpreter.scope import Scope, normalize_name
 from kaish_kernel.lang.ast import FunctionDef
+from kaish_kernel.scheduler.last_result import LastResult, RecordingOutput
 from kaish_kernel.tools.base import ShellOptions, ToolContext
 from kaish_kernel.tools.registry import ToolRegistry
 from kaish_kernel.values import Value, ValueError_, display, is_collection
@@ -56,7 +56,8 @@ class Session:
         self.router = vfs
         self.job_manager = jobs
         self.last_status = 0
-        self.last_result = LastResult()  # what kaish-last reads
+        # what kaish-last reads: a LastResult, or the recorder that noted it
+        self.last_result: LastResult | RecordingOutput = LastResult()
         self.depth = 0
         self.kill_grace = 2.0
         self.interactive = False

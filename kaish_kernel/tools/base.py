@@ -104,8 +104,8 @@ class ShellAccess(Protocol):
 
     @property
     def last_result(self) -> Any:
-        """The previous top-level statement's typed value and output
-        (kaish_kernel.interpreter.last_result.LastResult), for `kaish-last`."""
+        """The previous statement's typed value and output
+        (kaish_kernel.scheduler.last_result.LastResult), for `kaish-last`."""
         ...
 
     async def dispatch(self, argv: list[Value], ctx: ToolContext) -> int:

@@ -1,7 +1,7 @@
 """kaish-last: the previous statement's result, as text.
 
 The session keeps the last top-level statement's typed value and the bytes
-it wrote in-process (see kaish_kernel.interpreter.last_result). `kaish-last`
+it wrote in-process (see kaish_kernel.scheduler.last_result). `kaish-last`
 prints the value as compact JSON when there is one, else those bytes, else
 fails with "no data". It reads the *statement* before it, so it refuses to
 be fed by an earlier pipeline stage (it would silently show something else);
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from kaish_kernel.scheduler.last_result import LastResult
 from kaish_kernel.scheduler.stage import NO_DATA, resolve_data
 from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.values import Value, to_json
@@ -48,6 +49,8 @@ class KaishLast(Tool):
                 2,
             )
         last = ctx.shell.last_result
+        if not isinstance(last, LastResult):  # a span its recorder noted
+            last = last.last()
         data = resolve_data(last.data)
         if data is not NO_DATA:
             value: Value = data  # type: ignore[assignment]

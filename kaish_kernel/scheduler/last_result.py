@@ -3,7 +3,9 @@
 `run_program` hands its statements a `RecordingOutput` in front of the real
 stdout. Each statement's typed value (set by seq, jq, cut, ...) and the bytes
 written through it are kept in a `LastResult` on the session once the
-statement ends. Everything is passed on to the real output at once; the
+statement ends; statements inside a loop, `if` or function body writing to the
+same output are recorded too, so `kaish-last` there sees the statement just
+before it. Everything is passed on to the real output at once; the
 recording is a copy, capped at `LIMIT` bytes.
 
 An external command that writes straight to a real file descriptor bypasses
@@ -41,17 +43,39 @@ class RecordingOutput(OutputStream):
     def __init__(self, inner: OutputStream) -> None:
         self.inner = inner
         self._rec = _Recording()
+        self._span: tuple[int, int, object] = (0, 0, NO_DATA)
 
     def begin(self) -> None:
-        """A new statement starts: forget the previous one's bytes and value."""
+        """A new top-level statement starts: forget the previous one's bytes and value."""
         self._rec = _Recording()
         self.inner.set_data(NO_DATA)
 
     def finish(self) -> LastResult:
-        """The statement that just ended, as `kaish-last` will see it."""
+        """The top-level statement that just ended, as `kaish-last` will see it."""
         rec = self._rec
         self._rec = _Recording()
         return LastResult(self.inner.data, bytes(rec.chunks), rec.cut)
+
+    def mark(self) -> int:
+        """A statement inside a body (loop, function, if) starts: where its
+        bytes begin in the enclosing top-level statement's copy."""
+        self.inner.set_data(NO_DATA)
+        return len(self._rec.chunks)
+
+    def note(self, start: int) -> RecordingOutput:
+        """The inner statement that began at `start` (see mark) just ended.
+
+        Only its span is noted (a loop runs this per statement); `last()`
+        makes the LastResult when `kaish-last` asks. The span stays valid
+        until the next top-level statement, which replaces it by `finish()`."""
+        self._span = (start, len(self._rec.chunks), self.inner.data)
+        return self
+
+    def last(self) -> LastResult:
+        """The inner statement noted last, as `kaish-last` sees it."""
+        start, end, data = self._span
+        rec = self._rec
+        return LastResult(data, bytes(rec.chunks[start:end]), rec.cut)
 
     async def write(self, data: bytes) -> None:
         rec = self._rec
