@@ -43,6 +43,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "awk",
     "files",  # ls, cp, mv, rm, mkdir, touch, write, glob, readlink, realpath, ...
     "find",
+    "bytetools",  # xxd, dd
     "test_cmd",  # test
     "json",  # fromjson, tojson, fromjsonl, tojsonl, keys, values, typeof, split
     "jq",
@@ -72,6 +73,7 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "awk": "awk",
         "files": "ls glob tree cp mv rm mkdir touch write ln readlink realpath mktemp stat",
         "find": "find",
+        "bytetools": "xxd dd",
         "test_cmd": "test",
         "json": "fromjson tojson fromjsonl tojsonl keys values typeof split",
         "jq": "jq",
