@@ -44,6 +44,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "files",  # ls, cp, mv, rm, mkdir, touch, write, glob, readlink, realpath, ...
     "find",
     "bytetools",  # xxd, dd
+    "diff",
     "test_cmd",  # test
     "json",  # fromjson, tojson, fromjsonl, tojsonl, keys, values, typeof, split
     "jq",
@@ -74,6 +75,7 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "files": "ls glob tree cp mv rm mkdir touch write ln readlink realpath mktemp stat",
         "find": "find",
         "bytetools": "xxd dd",
+        "diff": "diff",
         "test_cmd": "test",
         "json": "fromjson tojson fromjsonl tojsonl keys values typeof split",
         "jq": "jq",
