@@ -56,6 +56,7 @@ class ErrorCode:
     JQ_INVALID = "E007"
     BREAK_OUTSIDE_LOOP = "E008"  # break / continue with no loop around it
     RETURN_OUTSIDE_FUNCTION = "E009"
+    DIFF_OPERANDS = "E011"  # diff with literal operands that are not two files
     FOR_BARE_VAR = "E012"
     SCATTER_NO_GATHER = "E014"
     DOTTED_TARGET = "E017"

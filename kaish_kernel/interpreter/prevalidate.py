@@ -2,7 +2,8 @@
 
 A builtin may offer `check(args: BoundArgs) -> str | None` (seq: E004 for a
 zero increment; sed: E006 for a script it does not accept; jq: E007 for a
-filter that does not compile), its report starting `error [Exxx]: `.
+filter that does not compile; diff: E011 for other than two files), its
+report starting `error [Exxx]: `.
 Where every argument of such a command is literal, the check runs before
 anything executes, so `echo before; sed 'h'` prints nothing: a script that
 cannot run as written does not run half-way.
