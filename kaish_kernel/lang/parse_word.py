@@ -42,6 +42,9 @@ __all__ = ["Ctx", "Part", "WordParser", "bare_value"]
 
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _FLOAT_RE = re.compile(r"-?[0-9]+\.[0-9]+\Z")
+# `.5`, `5.`, `1.2.3`: number-shaped, but not a number kaish reads (kaish's
+# lexer refuses a point without a digit on each side)
+_BAD_FLOAT_RE = re.compile(r"(?:-?(?:[0-9]+\.)+[0-9]*|\.[0-9][0-9.]*)\Z")
 _FLAG_CHAR = char_class(LETTERS + DIGITS + "-")
 _LONG_RE = re.compile(f"--([A-Za-z]{_FLAG_CHAR}*)")
 _SHORT_RE = re.compile(f"-([A-Za-z]{_FLAG_CHAR}*)(:*)")
@@ -237,6 +240,13 @@ class WordParser(ExpandParser):
             if ctx in (Ctx.ARG, Ctx.FOR, Ctx.REDIRECT):
                 return ast.GlobWord(text, span)
             return ast.Literal(text, False, span)
+        if _BAD_FLOAT_RE.match(text) and not _FLOAT_RE.match(text):
+            self.error(
+                f"`{text}` is not a number kaish reads: one decimal point, with a digit on each side",
+                span.start,
+                code=ErrorCode.BAD_LITERAL,
+                hint=f"quote it ('{text}') to use it as text",
+            )
         return ast.Literal(bare_value(text), False, span)
 
     def _pattern(self, parts: list[Part], span: Span) -> ast.Expr:
