@@ -236,6 +236,22 @@ class Session:
     def function_names(self) -> list[str]:
         return sorted(self.functions)
 
+    def check_script(self, source: str) -> tuple[int, str | None, list[str]]:
+        """Parse and validate `source` as `kaish -c` would, running nothing:
+        (0, None, warnings) when it would run; (1, report, []) when the
+        validator refuses it; (2, report, []) when it does not parse."""
+        from kaish_kernel.errors import KaishSyntaxError, KaishValidationError
+        from kaish_kernel.interpreter.prevalidate import prevalidate
+        from kaish_kernel.lang.parser import parse, validate
+
+        try:
+            program = parse(source)
+            warnings = validate(program)
+            warnings += prevalidate(program, self.tool_registry, set(self.functions))
+        except KaishSyntaxError as exc:
+            return (1 if isinstance(exc, KaishValidationError) else 2), exc.render(), []
+        return 0, None, [w.render() for w in sorted(warnings, key=lambda w: w.offset)]
+
     async def dispatch(self, argv: list[Value], ctx: ToolContext) -> int:
         assert self.executor is not None
         return await self.executor.dispatch_words(argv, ctx)

@@ -108,6 +108,12 @@ class ShellAccess(Protocol):
         (kaish_kernel.scheduler.last_result.LastResult), for `kaish-last`."""
         ...
 
+    def check_script(self, source: str) -> tuple[int, str | None, list[str]]:
+        """Parse and validate without running: (0, None, warnings), or
+        (1, report, []) when refused by the validator, (2, report, []) when
+        it does not parse."""
+        ...
+
     async def dispatch(self, argv: list[Value], ctx: ToolContext) -> int:
         """Run a command by words through the full dispatch chain (aliases,
         functions, builtins, externals) with ctx's streams. Used by `timeout`,

@@ -52,7 +52,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "env",
     "jobs",  # jobs, wait, kill, fg, bg, timeout, spawn
     "scatter",  # scatter, gather (outside a scatter pipeline)
-    "introspect",  # kaish-last
+    "introspect",  # kaish-last, kaish-validate
 )
 
 
@@ -84,7 +84,7 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "env": "env",
         "jobs": "jobs wait kill fg bg timeout spawn",
         "scatter": "scatter gather",
-        "introspect": "kaish-last",
+        "introspect": "kaish-last kaish-validate",
     }
 )
 
