@@ -227,6 +227,9 @@ def _coerce(tool: str, p: Param, value: Value, spelled: str) -> Value:
     if t in ("any", "list", "path"):
         return value
     if t in ("str", "string"):
+        if isinstance(value, list | dict):
+            kind = "list" if isinstance(value, list) else "record"
+            raise UsageError(f"'{spelled}' must be a string, not a {kind}")
         return display(value) if not isinstance(value, str) else value
     if t in ("int", "integer"):
         if isinstance(value, bool):

@@ -162,6 +162,16 @@ class _FileState:
     before: deque[tuple[int, str]] = field(default_factory=deque)
 
 
+def _type_globs(names: list[str]) -> list[str]:
+    """The file-name globs of --ftype names (the table glob --ftype-list prints)."""
+    from kaish_kernel.tools.builtins._listing import FILE_TYPES
+
+    unknown = [n for n in names if n not in FILE_TYPES]
+    if unknown:
+        raise UsageError(f"unknown file type '{unknown[0]}' (see glob --ftype-list)")
+    return [g for n in names for g in FILE_TYPES[n]]
+
+
 class Grep(TextTool):
     """Regex search over stdin, files, or (-r) directory trees."""
 
@@ -201,6 +211,10 @@ class Grep(TextTool):
                   help="With -r, search only files whose name matches (repeatable)"),
             Param("exclude", type="str", repeatable=True, metavar="glob",
                   help="With -r, skip files whose name matches (repeatable)"),
+            Param("ftype", type="str", repeatable=True, metavar="type",
+                  help="With -r, search only files of this type (see glob --ftype-list; repeatable)"),
+            Param("ftype-not", type="str", repeatable=True, metavar="type",
+                  help="With -r, skip files of this type (repeatable)"),
             Param("hidden", help="With -r, also search hidden files and directories"),
             Param("binary", type="str", metavar="mode",
                   help="At a NUL byte: quit (default) stops reading; text searches on"),
@@ -277,6 +291,7 @@ class Grep(TextTool):
         binary = args.get("binary") or "quit"
         if binary not in ("quit", "text"):
             raise UsageError(f"invalid --binary mode '{binary}' (expected quit or text)")
+        _type_globs([*(args.get("ftype") or []), *(args.get("ftype-not") or [])])  # names checked even without -r
         status = 0
         recursive = args.flag("recursive") or args.flag("dereference-recursive")
         if recursive:
@@ -367,6 +382,7 @@ class Grep(TextTool):
             return files, False, status
         includes = [str(p) for p in args.get("include") or []]
         excludes = [str(p) for p in args.get("exclude") or []]
+        selected, rejected = _type_globs(args.get("ftype") or []), _type_globs(args.get("ftype-not") or [])
         hidden = args.flag("hidden")
         cwd = ctx.shell.cwd.rstrip("/") + "/"
         sole = len(dirs) == 1 and not files
@@ -377,6 +393,10 @@ class Grep(TextTool):
                 if includes and not any(glob_match(p, base) for p in includes):
                     continue
                 if any(glob_match(p, base) for p in excludes):
+                    continue
+                if selected and not any(glob_match(g, base) for g in selected):
+                    continue
+                if any(glob_match(g, base) for g in rejected):
                     continue
                 rel = posixpath.relpath(path, root)
                 if sole and name.startswith("/"):
