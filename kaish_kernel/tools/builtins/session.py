@@ -463,6 +463,8 @@ def _set_option(ctx: ToolContext, name: str, enable: bool) -> str | None:
         setattr(ctx.shell.options, name, enable)
         return None
     if base in _NOT_HERE:
+        if not enable and name == base:
+            return None  # `set +o trash`: off is the only state this shell has
         return f"{sign}o {name}: not supported here ({_NOT_HERE[base]})"
     return f"{sign}o {name}: unknown option; valid names are {', '.join(_SET_O)}"
 
