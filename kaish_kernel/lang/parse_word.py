@@ -45,6 +45,10 @@ _FLOAT_RE = re.compile(r"-?[0-9]+\.[0-9]+\Z")
 # `.5`, `5.`, `1.2.3`: number-shaped, but not a number kaish reads (kaish's
 # lexer refuses a point without a digit on each side)
 _BAD_FLOAT_RE = re.compile(r"(?:-?(?:[0-9]+\.)+[0-9]*|\.[0-9][0-9.]*)\Z")
+# `1--b`: a number (or `2024-01-02`-style word) ends where a `--` word begins
+_NUMBER_GLUE_RE = re.compile(
+    r"-?[0-9]+(?:\.[0-9]+)?(?:-" + char_class(LETTERS + DIGITS + "._") + "+)*--"
+)
 _FLAG_CHAR = char_class(LETTERS + DIGITS + "-")
 _LONG_RE = re.compile(f"--([A-Za-z]{_FLAG_CHAR}*)")
 _SHORT_RE = re.compile(f"-([A-Za-z]{_FLAG_CHAR}*)(:*)")
@@ -240,6 +244,14 @@ class WordParser(ExpandParser):
             if ctx in (Ctx.ARG, Ctx.FOR, Ctx.REDIRECT):
                 return ast.GlobWord(text, span)
             return ast.Literal(text, False, span)
+        if _NUMBER_GLUE_RE.match(text):
+            self.error(
+                f"`{text}`: adjacent words with no space between them — a number "
+                "ends where the `--` word begins",
+                span.start,
+                code=ErrorCode.ADJACENT_TOKENS,
+                hint=f"quote the whole word ('{text}'), or put a space before `--`",
+            )
         if _BAD_FLOAT_RE.match(text) and not _FLOAT_RE.match(text):
             self.error(
                 f"`{text}` is not a number kaish reads: one decimal point, with a digit on each side",
