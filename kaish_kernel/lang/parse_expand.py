@@ -219,6 +219,12 @@ class ExpandParser(ParserBase):
         c = src[i]
         if c in "?$@#" and i + 1 < end and src[i + 1] == "}":
             return self._finish_special(c, start, i + 2)
+        if c in "?$" and src.startswith(":-", i + 1):
+            # `${?:-word}`: an exit code or PID is never empty, so the default
+            # is parsed (its mistakes still count) and never used
+            self.lx.seek(i + 3)
+            self._parse_default_word(start)
+            return ast.Special(c, self.span_from(start))
         if c == "?" and i + 1 < end and src[i + 1] in ".[":
             self.error(
                 "${?...}: $? is the exit code of the last command; it has no fields",
