@@ -120,6 +120,9 @@ class Shell:
         return JobManager()
 
     def _mount_virtual(self) -> None:
+        from kaish_kernel.vfs.memory import MemoryFs
+
+        self.vfs.mount("/v", MemoryFs())  # scratch space; /v/jobs and /v/bin sit on top
         try:
             from kaish_kernel.vfs.jobfs import JobFs
 
