@@ -1,6 +1,7 @@
 """Longest-prefix routing of paths to mounted filesystems.
 
     /            → LocalFs (the host, passed through)
+    /v           → MemoryFs (scratch storage, in memory, private to the shell)
     /v/jobs      → JobFs  (background jobs: status, command, stdout, stderr)
     /v/bin       → BinFs  (the builtins, listed and runnable)
 
