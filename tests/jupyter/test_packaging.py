@@ -74,3 +74,11 @@ def test_the_lexer_colours_a_script_without_errors() -> None:
     assert kinds["for"] is Keyword and kinds["grep"] is Name.Builtin
     assert kinds["--count"] is Name.Attribute and kinds["'*.txt'"] is String.Single
     assert kinds["%1"] is Name.Label
+
+
+def test_the_lexer_knows_every_builtin_by_name() -> None:
+    from kaish_kernel.jupyter.lexer import BUILTINS
+    from kaish_kernel.tools.registry import default_registry
+
+    named = {n for n in default_registry().names() if n[0].isalpha()}
+    assert named - set(BUILTINS) == set(), "add these to the lexer's BUILTINS"
