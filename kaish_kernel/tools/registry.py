@@ -44,6 +44,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "files",  # ls, cp, mv, rm, mkdir, touch, write, glob, readlink, realpath, ...
     "find",
     "bytetools",  # xxd, dd
+    "digest",  # base64, cmp, checksum
     "diff",
     "test_cmd",  # test
     "json",  # fromjson, tojson, fromjsonl, tojsonl, keys, values, typeof, split
@@ -75,6 +76,7 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "files": "ls glob tree cp mv rm mkdir touch write ln readlink realpath mktemp stat",
         "find": "find",
         "bytetools": "xxd dd",
+        "digest": "base64 cmp checksum",
         "diff": "diff",
         "test_cmd": "test",
         "json": "fromjson tojson fromjsonl tojsonl keys values typeof split",
