@@ -31,11 +31,11 @@ KEYWORDS = (
 )  # fmt: skip
 
 BUILTINS = (
-    "alias", "awk", "base64", "basename", "bg", "cat", "cd", "checksum", "cmp", "cp", "cut",
-    "date", "dd", "diff", "dirname", "echo", "env", "export", "false", "fg", "find",
-    "fromjson", "fromjsonl", "gather", "glob", "grep", "head", "help", "hostname", "jobs",
-    "jq", "kaish-last", "kaish-validate", "kaish-vars", "keys", "kill", "ln", "ls", "mkdir",
-    "mktemp", "mv", "printf", "push", "pwd", "read", "readlink", "realpath", "rm",
+    "alias", "assert", "awk", "base64", "basename", "bg", "cat", "cd", "checksum", "cmp",
+    "cp", "cut", "date", "dd", "diff", "dirname", "echo", "env", "export", "false", "fg",
+    "find", "fromjson", "fromjsonl", "gather", "glob", "grep", "head", "help", "hostname",
+    "jobs", "jq", "kaish-last", "kaish-validate", "kaish-vars", "keys", "kill", "ln", "ls",
+    "mkdir", "mktemp", "mv", "printf", "push", "pwd", "read", "readlink", "realpath", "rm",
     "scatter", "sed", "seq", "set", "sleep", "sort", "source", "spawn", "split", "stat",
     "tac", "tail", "tee", "test", "timeout", "tojson", "tojsonl", "touch", "tr", "tree",
     "true", "type", "typeof", "unalias", "uname", "uniq", "unset", "values", "vars", "wait",

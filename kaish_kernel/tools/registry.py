@@ -46,7 +46,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "bytetools",  # xxd, dd
     "digest",  # base64, cmp, checksum
     "diff",
-    "test_cmd",  # test
+    "test_cmd",  # test, assert
     "json",  # fromjson, tojson, fromjsonl, tojsonl, keys, values, typeof, split
     "jq",
     "session",  # cd, pwd, export, unset, set, read, alias, which, help, source, ...
@@ -78,7 +78,7 @@ BUILTIN_INDEX: dict[str, str] = _index(
         "bytetools": "xxd dd",
         "digest": "base64 cmp checksum",
         "diff": "diff",
-        "test_cmd": "test",
+        "test_cmd": "test assert",
         "json": "fromjson tojson fromjsonl tojsonl keys values typeof split",
         "jq": "jq",
         "session": "cd pwd export unset set read alias unalias push kaish-vars vars"

@@ -24,7 +24,7 @@ from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.schema import Param, Schema
 from kaish_kernel.values import Value, ValueError_, display, render_float, to_json, type_name
 
-__all__ = ["TOOLS", "ConditionError", "Test", "evaluate"]
+__all__ = ["TOOLS", "Assert", "ConditionError", "Test", "evaluate"]
 
 _UNARY = frozenset({"-z", "-n", "-e", "-f", "-d", "-r", "-w", "-x"})
 _BINARY = frozenset({"=", "==", "!=", "-eq", "-ne", "-gt", "-lt", "-ge", "-le"})
@@ -228,4 +228,48 @@ class Test(Tool):
             return ctx.error(str(exc), 2)
 
 
-TOOLS = (Test,)
+def _holds(value: Value) -> bool:
+    """assert's truth: false, null, 0, 0.0, "", "false", "0", [] , {} and empty
+    bytes fail; everything else holds."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value not in ("", "false", "0")
+    return len(value) > 0  # list, dict, bytes
+
+
+class Assert(Tool):
+    schema = Schema(
+        name="assert",
+        summary="Fail (exit 1) unless a value is truthy; for test scripts",
+        usage="assert VALUE [MESSAGE]",
+        description=(
+            "VALUE fails when it is false, null, 0, an empty string, the string \"false\"\n"
+            "or \"0\", or an empty list, record or byte string; then MESSAGE (default\n"
+            "`assertion failed`) goes to stderr and the status is 1. Otherwise nothing\n"
+            "is printed and the status is 0."
+        ),
+        params=(
+            Param("args", type="any", positional=True, variadic=True, metavar="VALUE [MESSAGE]",
+                  help="The value that must be truthy, then what to report when it is not"),
+        ),
+        examples=(("A flag must be set", "assert $ready"),
+                  ("With a message", 'assert $count "no files found"')),
+        category="test",
+    )
+
+    async def run(self, ctx: ToolContext) -> int:
+        args = list(ctx.args.positional)
+        if not args:
+            return ctx.error("missing condition argument")
+        if _holds(args[0]):
+            return 0
+        message = "assertion failed"
+        if len(args) > 1 and isinstance(args[1], str | int | float):  # bool is an int
+            message = display(args[1])
+        return ctx.error(message)
+
+
+TOOLS = (Test, Assert)
