@@ -14,6 +14,7 @@ The dispatch chain, first match wins:
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kaish_kernel.errors import KaishRuntimeError, KaishSyntaxError
@@ -24,6 +25,7 @@ from kaish_kernel.interpreter.control import (
     ReturnFromFunction,
 )
 from kaish_kernel.interpreter.expand import eval_raw_args, eval_word, text_of
+from kaish_kernel.interpreter.json_errors import JsonErrorWatch, json_requested
 from kaish_kernel.interpreter.redirects import open_redirects
 from kaish_kernel.interpreter.scope import positional_text
 from kaish_kernel.interpreter.session import MAX_RECURSION_DEPTH
@@ -198,6 +200,15 @@ async def dispatch_words(ex: Executor, argv: list[Value], io: IO) -> int:
 
 
 async def run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: IO) -> int:
+    if not raw or not json_requested(tool.schema, raw):
+        return await _run_tool(ex, tool, name, raw, io)
+    # `--json`: a failure that printed nothing answers with a JSON error object
+    watch = JsonErrorWatch(io.stdout, io.stderr)
+    code = await _run_tool(ex, tool, name, raw, replace(io, stdout=watch.stdout, stderr=watch.stderr))
+    return await watch.finish(code)
+
+
+async def _run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: IO) -> int:
     schema = tool.schema
     if raw and not schema.raw and any(a.kind == "long" and a.name == "help" for a in raw):
         if schema.param("help") is None:
