@@ -25,7 +25,7 @@ from kaish_kernel.scheduler.stderr_stream import ErrorSink, StderrSink
 from kaish_kernel.tools.schema import RawArg, Schema
 from kaish_kernel.values import Value, to_json, truthy
 
-__all__ = ["JsonErrorWatch", "json_requested"]
+__all__ = ["JsonErrorWatch", "envelope", "json_requested"]
 
 # raw-argv builtins whose words belong to a command they run
 _RUNS_A_COMMAND = frozenset({"timeout", "env", "source"})
@@ -59,6 +59,14 @@ def json_requested(schema: Schema, raw: list[RawArg]) -> bool:
         elif arg.kind == "named" and arg.name == "json":
             on = truthy(arg.value)
     return on
+
+
+def envelope(message: str, code: int, data: object = NO_DATA) -> bytes:
+    """The JSON error object for a failure's diagnostic (no newline after it)."""
+    obj: dict[str, Value] = {"error": message.rstrip("\n"), "code": code}
+    if data is not NO_DATA and data is not None:
+        obj["data"] = data  # type: ignore[assignment]
+    return to_json(obj).encode("utf-8")
 
 
 class _WatchedOutput(OutputStream):
@@ -143,12 +151,9 @@ class JsonErrorWatch:
             return code
         if not any(self.stderr.parts):
             return code  # a quiet failure (no match, `false`) is not an error
-        envelope: dict[str, Value] = {"error": self.stderr.text().rstrip("\n"), "code": code}
         value = resolve_data(self.stdout.value) if self.stdout.has_value else NO_DATA
-        if value is not NO_DATA and value is not None:
-            envelope["data"] = value  # type: ignore[assignment]
         try:
-            await self.stdout.inner.write(to_json(envelope).encode("utf-8"))
+            await self.stdout.inner.write(envelope(self.stderr.text(), code, value))
         except BrokenPipeError:
             pass
         return code

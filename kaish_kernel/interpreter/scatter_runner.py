@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from kaish_kernel.errors import KaishRuntimeError
 from kaish_kernel.interpreter.commands import run_stage_isolated, run_tool
 from kaish_kernel.interpreter.expand import eval_raw_args
+from kaish_kernel.interpreter.json_errors import envelope
 from kaish_kernel.interpreter.redirects import open_redirects
 from kaish_kernel.lang import ast
 from kaish_kernel.lang.names import name_problem
@@ -51,7 +52,7 @@ from kaish_kernel.tools.schema import (
     bind,
     build_tool_args,
 )
-from kaish_kernel.values import Value, ValueError_, to_json, truthy
+from kaish_kernel.values import Value, ValueError_, truthy
 
 if TYPE_CHECKING:
     from kaish_kernel.interpreter.executor import IO, Executor
@@ -143,7 +144,7 @@ async def _options(ex: Executor, cmd: ast.Command, schema: Schema, io: IO) -> Bo
 async def _fail(io: IO, message: str, code: int, as_json: bool) -> list[int]:
     text = message.rstrip("\n")
     if as_json:
-        await io.stdout.write((to_json({"error": text, "code": code}) + "\n").encode())
+        await io.stdout.write(envelope(text, code))  # as any builtin's --json failure
     io.stderr.write(text + "\n")
     return [code]
 
