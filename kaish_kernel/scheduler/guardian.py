@@ -17,11 +17,10 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 __all__ = ["enable", "enabled", "track"]
 
-_MAIN = str(Path(__file__).with_name("guardian_main.py"))
+_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guardian_main.py")
 _GRACE_SECONDS = 2.0
 
 _lock = threading.Lock()
