@@ -20,7 +20,7 @@ and `kill`) — except the ones whose words are another command's
 
 from __future__ import annotations
 
-from kaish_kernel.scheduler.stage import NO_DATA, OutputStream, resolve_data
+from kaish_kernel.scheduler.stage import NO_DATA, ForwardingOutput, OutputStream, resolve_data
 from kaish_kernel.scheduler.stderr_stream import ErrorSink, StderrSink
 from kaish_kernel.tools.schema import RawArg, Schema
 from kaish_kernel.values import Value, to_json, truthy
@@ -69,11 +69,11 @@ def envelope(message: str, code: int, data: object = NO_DATA) -> bytes:
     return to_json(obj).encode("utf-8")
 
 
-class _WatchedOutput(OutputStream):
+class _WatchedOutput(ForwardingOutput):
     """Passes everything through to `inner`, noting whether anything was written."""
 
     def __init__(self, inner: OutputStream) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.wrote = False
         self.value: object = None
         self.has_value = False
@@ -87,32 +87,11 @@ class _WatchedOutput(OutputStream):
         self.value, self.has_value = value, True
         self.inner.set_data(value, is_value=is_value)
 
-    def expect_value(self) -> None:
-        self.inner.expect_value()
-
-    @property
-    def data(self) -> object:
-        return self.inner.data
-
-    @property
-    def is_value(self) -> bool:
-        return self.inner.is_value
-
-    async def close(self) -> None:
-        await self.inner.close()
-
     def fileno(self) -> int | None:
         fd = self.inner.fileno()
         if fd is not None:
             self.wrote = True  # someone may write there unseen: leave the output alone
         return fd
-
-    @property
-    def reader_closed(self) -> bool:
-        return self.inner.reader_closed
-
-    def flush_pending(self) -> None:
-        self.inner.flush_pending()
 
 
 class _TeeSink(StderrSink):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kaish_kernel.scheduler.stage import NO_DATA, OutputStream
+from kaish_kernel.scheduler.stage import NO_DATA, ForwardingOutput, OutputStream
 
 __all__ = ["LIMIT", "LastResult", "RecordingOutput"]
 
@@ -37,11 +37,11 @@ class _Recording:
     cut: bool = False
 
 
-class RecordingOutput(OutputStream):
+class RecordingOutput(ForwardingOutput):
     """Passes everything to `inner` and keeps a copy of the current statement's bytes."""
 
     def __init__(self, inner: OutputStream) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._rec = _Recording()
         self._span: tuple[int, int, object] = (0, 0, NO_DATA)
 
@@ -86,30 +86,3 @@ class RecordingOutput(OutputStream):
             rec.chunks += data[: max(room, 0)]
             rec.cut = True
         await self.inner.write(data)
-
-    def set_data(self, value: object, *, is_value: bool = False) -> None:
-        self.inner.set_data(value, is_value=is_value)
-
-    def expect_value(self) -> None:
-        self.inner.expect_value()
-
-    @property
-    def data(self) -> object:
-        return self.inner.data
-
-    @property
-    def is_value(self) -> bool:
-        return self.inner.is_value
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def fileno(self) -> int | None:
-        return self.inner.fileno()
-
-    @property
-    def reader_closed(self) -> bool:
-        return self.inner.reader_closed
-
-    def flush_pending(self) -> None:
-        self.inner.flush_pending()

@@ -42,6 +42,7 @@ __all__ = [
     "EmptyInput",
     "FdInput",
     "FdOutput",
+    "ForwardingOutput",
     "InputStream",
     "LazyData",
     "NullOutput",
@@ -332,6 +333,43 @@ class OutputStream(abc.ABC):
 
     def flush_pending(self) -> None:  # noqa: B027 - optional hook
         """Push out anything buffered before an external writes to `fileno()`."""
+
+
+class ForwardingOutput(OutputStream):
+    """Hands everything to `inner`; a wrapper overrides only what it watches."""
+
+    def __init__(self, inner: OutputStream) -> None:
+        self.inner = inner
+
+    async def write(self, data: bytes) -> None:
+        await self.inner.write(data)
+
+    def set_data(self, value: object, *, is_value: bool = False) -> None:
+        self.inner.set_data(value, is_value=is_value)
+
+    def expect_value(self) -> None:
+        self.inner.expect_value()
+
+    @property
+    def data(self) -> object:
+        return self.inner.data
+
+    @property
+    def is_value(self) -> bool:
+        return self.inner.is_value
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def fileno(self) -> int | None:
+        return self.inner.fileno()
+
+    @property
+    def reader_closed(self) -> bool:
+        return self.inner.reader_closed
+
+    def flush_pending(self) -> None:
+        self.inner.flush_pending()
 
 
 class FdOutput(OutputStream):
