@@ -31,7 +31,14 @@ from kaish_kernel.interpreter.scope import positional_text
 from kaish_kernel.interpreter.session import MAX_RECURSION_DEPTH
 from kaish_kernel.lang import ast
 from kaish_kernel.tools.base import Tool, ToolContext
-from kaish_kernel.tools.schema import RawArg, UsageError, bind, format_help, words_to_raw
+from kaish_kernel.tools.schema import (
+    BoundArgs,
+    RawArg,
+    UsageError,
+    bind,
+    format_help,
+    words_to_raw,
+)
 from kaish_kernel.values import Value, ValueError_, display, is_collection
 
 if TYPE_CHECKING:
@@ -222,8 +229,14 @@ async def _run_tool(ex: Executor, tool: Tool, name: str, raw: list[RawArg], io: 
     except ValueError_ as exc:
         io.stderr.write(f"{schema.name}: {exc}\n")
         return 1
+    return await call_bound_tool(ex, tool, args, io)
+
+
+async def call_bound_tool(ex: Executor, tool: Tool, args: BoundArgs, io: IO) -> int:
+    """Run a builtin on bound arguments; its expected failures become a
+    message and a status (scatter's one-builtin fast path calls this too)."""
     ctx = ToolContext(
-        name=schema.name,
+        name=tool.schema.name,
         args=args,
         stdin=io.stdin,
         stdout=io.stdout,

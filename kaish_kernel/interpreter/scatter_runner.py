@@ -18,7 +18,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from kaish_kernel.errors import KaishRuntimeError
-from kaish_kernel.interpreter.commands import run_stage_isolated, run_tool
+from kaish_kernel.interpreter.commands import call_bound_tool, run_stage_isolated, run_tool
 from kaish_kernel.interpreter.expand import eval_raw_args
 from kaish_kernel.interpreter.json_errors import envelope
 from kaish_kernel.interpreter.redirects import open_redirects
@@ -42,7 +42,7 @@ from kaish_kernel.scheduler.stage import (
     resolve_data,
 )
 from kaish_kernel.scheduler.stderr_stream import CaptureErrorSink
-from kaish_kernel.tools.base import Tool, ToolContext
+from kaish_kernel.tools.base import Tool
 from kaish_kernel.tools.schema import (
     BoundArgs,
     Param,
@@ -234,34 +234,6 @@ class _Binding:
         return args
 
 
-async def _call_tool(ex: Executor, tool: Tool, args: BoundArgs, io: IO) -> int:
-    """Run a builtin on arguments already bound: what `commands.run_tool` does
-    after binding (tests/test_scatter_e2e.py checks the two agree)."""
-    session = ex.session
-    ctx = ToolContext(
-        name=tool.schema.name,
-        args=args,
-        stdin=io.stdin,
-        stdout=io.stdout,
-        stderr=io.stderr,
-        shell=session,
-        interactive=session.interactive,
-    )
-    try:
-        return await tool.run(ctx)
-    except BrokenPipeError:
-        raise
-    except KaishRuntimeError as exc:
-        return ctx.error(exc.message, exc.code)
-    except ValueError_ as exc:
-        return ctx.error(str(exc))
-    except UsageError as exc:
-        return ctx.error(str(exc), 2)
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        return ctx.error(f"{where}{exc.strerror or exc}")
-
-
 def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt: ast.Pipeline) -> Worker:
     """The coroutine function that runs one item's worker segment.
 
@@ -300,7 +272,7 @@ def _make_worker(ex: Executor, segment: tuple[ast.Stage, ...], as_var: str, stmt
                 args = binding.bound(raw)
                 if args is None:
                     return await run_tool(fork, tool, cmd.name, raw, io)
-                return await _call_tool(fork, tool, args, io)
+                return await call_bound_tool(fork, tool, args, io)
             except KaishRuntimeError as exc:
                 err.write(exc.message.rstrip("\n") + "\n")
                 return exc.code
