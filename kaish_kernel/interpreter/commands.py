@@ -378,27 +378,36 @@ def find_script(ex: Executor, name: str) -> str | None:
     return None
 
 
-async def run_script(ex: Executor, name: str, path: str, args: list[Value], io: IO) -> int:
-    """Run a `.kai` script found on PATH in isolation, like a subshell: a
-    fresh scope (no variables, not even exported ones; $0 is NAME, $1.. the
-    words), the caller's errexit, functions and cwd visible, nothing back."""
-    from kaish_kernel.interpreter.scope import Scope
+def _load_file(ex: Executor, path: str, label: str, io: IO) -> ast.Program | None:
+    """Read, parse and validate a kaish file; report trouble and warnings after `label`."""
     from kaish_kernel.lang.parser import parse, validate
 
     try:
         text = ex.session.vfs.read_bytes(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        io.stderr.write(f"{path}: {reason}\n")
-        return 1
+        io.stderr.write(f"{label}{reason}\n")
+        return None
     try:
         program = parse(text)
         warnings = validate(program, file_body=True)
     except KaishSyntaxError as exc:
-        io.stderr.write(f"{path}: {exc.render()}\n")
-        return 1
+        io.stderr.write(f"{label}{exc.render()}\n")
+        return None
     for warning in warnings:
-        io.stderr.write(f"{path}: {warning.render()}\n")
+        io.stderr.write(f"{label}{warning.render()}\n")
+    return program
+
+
+async def run_script(ex: Executor, name: str, path: str, args: list[Value], io: IO) -> int:
+    """Run a `.kai` script found on PATH in isolation, like a subshell: a
+    fresh scope (no variables, not even exported ones; $0 is NAME, $1.. the
+    words), the caller's errexit, functions and cwd visible, nothing back."""
+    from kaish_kernel.interpreter.scope import Scope
+
+    program = _load_file(ex, path, f"{path}: ", io)
+    if program is None:
+        return 1
     fork = ex.fork()
     fork.session.depth += 1
     if fork.session.depth > MAX_DEPTH:
@@ -416,24 +425,10 @@ async def run_script(ex: Executor, name: str, path: str, args: list[Value], io: 
 
 async def source(ex: Executor, path: str, args: list[Value], io: IO) -> int:
     """Run a kaish file in this session; `return` ends the file."""
-    from kaish_kernel.lang.parser import parse, validate
-
     session = ex.session
-    resolved = session.resolve_path(path)
-    try:
-        text = session.vfs.read_bytes(resolved).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        io.stderr.write(f"source: {path}: {reason}\n")
+    program = _load_file(ex, session.resolve_path(path), f"source: {path}: ", io)
+    if program is None:
         return 1
-    try:
-        program = parse(text)
-        warnings = validate(program, file_body=True)
-    except KaishSyntaxError as exc:
-        io.stderr.write(f"source: {path}: {exc.render()}\n")
-        return 1
-    for warning in warnings:
-        io.stderr.write(f"source: {path}: {warning.render()}\n")
     if session.depth >= MAX_DEPTH:
         raise KaishRuntimeError("maximum recursion depth exceeded")
     session.depth += 1

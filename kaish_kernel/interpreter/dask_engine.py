@@ -347,11 +347,4 @@ async def run_on_dask(
         await _cancel(client, list(pending.values()))
         raise
     # `shipped` (the spec on the workers) is released when this frame drops it
-    result = ScatterResult()
-    for slot in slots:
-        assert slot is not None
-        row, failure = slot
-        result.rows.append(row)
-        if failure is not None:
-            result.failed_labels.append(failure)
-    return result
+    return ScatterResult.from_slots(slots)

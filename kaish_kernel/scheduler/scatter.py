@@ -241,6 +241,18 @@ class ScatterResult:
     def failed(self) -> int:
         return len(self.failed_labels)
 
+    @classmethod
+    def from_slots(cls, slots: list[tuple[dict[str, Value], str | None] | None]) -> ScatterResult:
+        """The result from every item's (row, failure label), in item order."""
+        result = cls()
+        for slot in slots:
+            assert slot is not None
+            row, failure = slot
+            result.rows.append(row)
+            if failure is not None:
+                result.failed_labels.append(failure)
+        return result
+
 
 def _strip_one_newline(text: str) -> str:
     if text.endswith("\r\n"):
@@ -469,14 +481,7 @@ class ScatterGatherRunner:
                 if loop.time() - turn > YIELD_EVERY:
                     await asyncio.sleep(0)  # let other cells, jobs and a cancel in
                     turn = loop.time()
-        result = ScatterResult()
-        for slot in slots:
-            assert slot is not None
-            row, failure = slot
-            result.rows.append(row)
-            if failure is not None:
-                result.failed_labels.append(failure)
-        return result
+        return ScatterResult.from_slots(slots)
 
 
 @record
