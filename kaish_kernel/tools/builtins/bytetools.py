@@ -112,7 +112,7 @@ class Xxd(Tool):
         except OSError as exc:
             return ctx.error(f"{name}: {describe_os_error(exc)}")
         try:
-            data = await _read(stream)
+            data = await stream.read_all()
         finally:
             close_input(ctx, stream)
         if args.flag("reverse"):

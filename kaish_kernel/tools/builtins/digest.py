@@ -14,7 +14,6 @@ import binascii
 import hashlib
 from typing import ClassVar, Final
 
-from kaish_kernel.scheduler.stage import InputStream
 from kaish_kernel.tools.base import Tool, ToolContext
 from kaish_kernel.tools.builtins._textio import (
     OperandError,
@@ -32,18 +31,11 @@ _CHUNK: Final = 64 * 1024
 _WHITESPACE: Final = b" \t\n\r\x0b\x0c"
 
 
-async def _read_all(stream: InputStream) -> bytes:
-    parts: list[bytes] = []
-    while chunk := await stream.read(_CHUNK):
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 async def _slurp(ctx: ToolContext, name: str) -> bytes:
     """All bytes of a file operand (`-` is stdin). Raises OSError."""
     stream = open_operand(ctx, name)
     try:
-        return await _read_all(stream)
+        return await stream.read_all()
     finally:
         close_input(ctx, stream)
 
