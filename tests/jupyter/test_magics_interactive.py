@@ -30,6 +30,7 @@ from kaish_kernel.jupyter.magic_session import (  # noqa: E402
     to_kaish_value,
 )
 from kaish_kernel.jupyter.magics import split_options  # noqa: E402
+from tests.jupyter.processes import process_gone, wait_until  # noqa: E402
 
 WAIT = 10.0  # seconds: upper bound for anything that should happen promptly
 
@@ -63,24 +64,6 @@ class Recorder:
             return self._changed.wait_for(lambda: needle in "".join(self._parts), timeout)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
-    except OSError:
-        return True
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ wire (the message's parent header), not guessed from timing."""
 
 from __future__ import annotations
 
-import os
 import queue
 import time
 from collections import defaultdict
@@ -19,6 +18,8 @@ jupyter_client = pytest.importorskip("jupyter_client")
 pytest.importorskip("ipykernel")
 
 from jupyter_client.manager import start_new_kernel  # noqa: E402
+
+from tests.jupyter.processes import process_gone, wait_until  # noqa: E402
 
 WAIT = 30.0  # seconds: generous bounds for a loaded machine; passing tests never wait this long
 
@@ -120,24 +121,6 @@ def kernel(kernels: KernelHolder) -> PythonKernel:
     return kernels.get()
 
 
-def process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
-    except OSError:
-        return True
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def read_pid(path: Path) -> int:
